@@ -1,0 +1,230 @@
+/**
+ * ByteSource: a pull reader over an async iterable of byte chunks, with peek.
+ *
+ * Every layer above io (detection, filters, envelopes, format readers) reads through one of
+ * these. State: a queue of unread chunks (`#chunks`, the first one consumed from `#head`),
+ * the count of buffered bytes, the absolute position of the next unread byte, and an EOF flag
+ * set once the underlying iterator is exhausted.
+ *
+ * Invariants: `#buffered` is the sum of unread bytes in `#chunks`; `#chunks[0]` is never
+ * empty past `#head`; `position` only grows. Reads that can be served from the buffer are
+ * synchronous (the hot path for small headers); `fill(n)` awaits more chunks only when needed.
+ * Buffers handed out are views into the source chunks (zero copy) unless a read spans two
+ * chunks, in which case the span is concatenated once and kept as the new head chunk.
+ *
+ * Callers must not keep a returned view past the next read if they mutate it; the source never
+ * mutates chunks itself.
+ */
+
+import { formatError } from '../errors.js';
+
+export type ChunkIterable = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+export class ByteSource {
+  /** Layer name used in error messages (`input`, `gzip`, `compress`...). */
+  readonly layer: string;
+  #iter: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+  #chunks: Buffer[] = [];
+  #head = 0;
+  #buffered = 0;
+  #position = 0;
+  #eof = false;
+
+  constructor(input: ChunkIterable, layer = 'input') {
+    this.layer = layer;
+    const anyInput = input as AsyncIterable<Uint8Array> & Iterable<Uint8Array>;
+    this.#iter =
+      typeof anyInput[Symbol.asyncIterator] === 'function'
+        ? anyInput[Symbol.asyncIterator]()
+        : anyInput[Symbol.iterator]();
+  }
+
+  /** Absolute offset of the next unread byte in this layer's stream. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** Bytes buffered and readable without waiting. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** True once the underlying iterator is exhausted (buffered bytes may remain). */
+  get ended(): boolean {
+    return this.#eof;
+  }
+
+  /** Pulls one more chunk. Returns false at EOF. */
+  async #pull(): Promise<boolean> {
+    if (this.#eof) return false;
+    for (;;) {
+      const r = await this.#iter.next();
+      if (r.done) {
+        this.#eof = true;
+        return false;
+      }
+      const v = r.value;
+      if (v.length === 0) continue;
+      const b = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.length);
+      this.#chunks.push(b);
+      this.#buffered += b.length;
+      return true;
+    }
+  }
+
+  /** Ensures at least `n` bytes are buffered, or EOF. Resolves to the number buffered. */
+  async fill(n: number): Promise<number> {
+    while (this.#buffered < n) {
+      if (!(await this.#pull())) break;
+    }
+    return this.#buffered;
+  }
+
+  /** Makes the first `n` buffered bytes contiguous in `#chunks[0]` (n <= buffered). */
+  #coalesce(n: number): void {
+    const first = this.#chunks[0]!;
+    if (first.length - this.#head >= n) return;
+    const parts: Buffer[] = [];
+    let got = 0;
+    let i = 0;
+    let off = this.#head;
+    while (got < n) {
+      const c = this.#chunks[i]!;
+      const part = c.subarray(off);
+      parts.push(part);
+      got += part.length;
+      i++;
+      off = 0;
+    }
+    // Keep everything of the merged chunks: the last one may extend past n.
+    const merged = Buffer.concat(parts, got);
+    this.#chunks.splice(0, i, merged);
+    this.#head = 0;
+  }
+
+  /**
+   * Returns up to `n` buffered bytes without consuming them (sync; call `fill` first).
+   * The result is shorter than `n` only when fewer bytes are buffered.
+   */
+  peek(n: number): Buffer {
+    const m = Math.min(n, this.#buffered);
+    if (m === 0) return Buffer.alloc(0);
+    this.#coalesce(m);
+    return this.#chunks[0]!.subarray(this.#head, this.#head + m);
+  }
+
+  /** Consumes exactly `n` buffered bytes (sync; `n` must be <= buffered). */
+  take(n: number): Buffer {
+    if (n > this.#buffered) throw new RangeError(`take(${n}) with only ${this.#buffered} buffered`);
+    if (n === 0) return Buffer.alloc(0);
+    this.#coalesce(n);
+    const first = this.#chunks[0]!;
+    const out = first.subarray(this.#head, this.#head + n);
+    this.#advance(n);
+    return out;
+  }
+
+  /**
+   * Consumes and returns at most `max` bytes from the first buffered chunk (zero copy), or
+   * null when nothing is buffered. Used to stream entry bodies without concatenation.
+   */
+  takeChunk(max: number): Buffer | null {
+    if (this.#buffered === 0 || max <= 0) return null;
+    const first = this.#chunks[0]!;
+    const avail = first.length - this.#head;
+    const n = Math.min(avail, max);
+    const out = first.subarray(this.#head, this.#head + n);
+    this.#advance(n);
+    return out;
+  }
+
+  #advance(n: number): void {
+    this.#buffered -= n;
+    this.#position += n;
+    let left = n;
+    while (left > 0) {
+      const first = this.#chunks[0]!;
+      const avail = first.length - this.#head;
+      if (left < avail) {
+        this.#head += left;
+        return;
+      }
+      left -= avail;
+      this.#chunks.shift();
+      this.#head = 0;
+    }
+    if (this.#chunks.length > 0 && this.#chunks[0]!.length === this.#head) {
+      this.#chunks.shift();
+      this.#head = 0;
+    }
+  }
+
+  /**
+   * Reads exactly `n` bytes, or throws a TRUNCATED error naming `layer` and the offset.
+   * `layer` is the format or envelope reading (its name goes in the message).
+   */
+  async read(n: number, layer: string, what = 'data'): Promise<Buffer> {
+    if (this.#buffered < n) await this.fill(n);
+    if (this.#buffered < n) throw this.truncated(layer, what, n);
+    return this.take(n);
+  }
+
+  /** Skips exactly `n` bytes, pulling as needed; throws TRUNCATED when the stream ends first. */
+  async skip(n: number, layer: string, what = 'data'): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      if (this.#buffered === 0 && !(await this.#pull())) throw this.truncated(layer, what, left);
+      const c = this.takeChunk(left)!;
+      left -= c.length;
+    }
+  }
+
+  /** True when no byte is left (pulls once if the buffer is empty). */
+  async atEnd(): Promise<boolean> {
+    if (this.#buffered > 0) return false;
+    return !(await this.#pull());
+  }
+
+  /** Builds the truncation error for a read of `wanted` bytes at the current position. */
+  truncated(layer: string, what: string, wanted: number) {
+    const code = layer === 'flar' ? 'ENVELOPE_TRUNCATED' : 'FORMAT_TRUNCATED';
+    return formatError(
+      code,
+      layer,
+      `unexpected end of data in ${what} (needed ${wanted} more bytes, stream ends at byte ${this.#position + this.#buffered})`,
+      this.#position,
+      'the archive is truncated',
+    );
+  }
+
+  /**
+   * Hands the unread rest of the stream over as an async iterable (for a filter or an
+   * envelope payload). The source must not be read otherwise afterwards.
+   */
+  async *rest(): AsyncGenerator<Buffer> {
+    while (this.#buffered > 0) {
+      const c = this.takeChunk(Number.MAX_SAFE_INTEGER)!;
+      yield c;
+    }
+    for (;;) {
+      if (!(await this.#pull())) return;
+      const c = this.takeChunk(Number.MAX_SAFE_INTEGER)!;
+      yield c;
+    }
+  }
+
+  /** Stops the underlying iterator (closes files, destroys decompressors). */
+  async close(): Promise<void> {
+    this.#eof = true;
+    this.#chunks = [];
+    this.#buffered = 0;
+    const it = this.#iter as AsyncIterator<Uint8Array>;
+    if (typeof it.return === 'function') {
+      try {
+        await it.return();
+      } catch {
+        // closing a failed stream reports nothing new
+      }
+    }
+  }
+}
