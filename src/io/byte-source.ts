@@ -138,6 +138,12 @@ export class ByteSource {
     return out;
   }
 
+  /** The first buffered chunk's unread bytes without consuming them (null if none). */
+  peekChunk(): Buffer | null {
+    if (this.#buffered === 0) return null;
+    return this.#chunks[0]!.subarray(this.#head);
+  }
+
   #advance(n: number): void {
     this.#buffered -= n;
     this.#position += n;
@@ -211,6 +217,21 @@ export class ByteSource {
       const c = this.takeChunk(Number.MAX_SAFE_INTEGER)!;
       yield c;
     }
+  }
+
+  /**
+   * Puts bytes back in front of the unread data (a decoder that consumed past the end of its
+   * stream returns the excess). `position` moves back by the same amount.
+   */
+  unread(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    if (this.#head > 0) {
+      this.#chunks[0] = this.#chunks[0]!.subarray(this.#head);
+      this.#head = 0;
+    }
+    this.#chunks.unshift(bytes);
+    this.#buffered += bytes.length;
+    this.#position -= bytes.length;
   }
 
   /** Stops the underlying iterator (closes files, destroys decompressors). */

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/**
+ * Builds a deterministic synthetic "OS image" tree and archives of it for benchmarks:
+ * ~100,000 entries, mostly small files (the shape of a Solaris root: many config files, man
+ * pages, small binaries, symlinks, some hard links), then archives written by real tools:
+ *   image.tar (bsdtar pax), image.cpio (GNU cpio -H newc), image.tar.gz, image.cpio.xz,
+ *   image.cpio.Z, image.tar.zst, image.tar.bz2
+ * Usage: node bench/make-image.mjs [DIR] [--files N]   (default DIR /tmp/zonep2v-bench)
+ * Re-running reuses what exists.
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, symlinkSync, linkSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const dir = args.find((a) => !a.startsWith('--')) ?? '/tmp/zonep2v-bench';
+const filesArg = args.indexOf('--files');
+const FILES = filesArg >= 0 ? Number(args[filesArg + 1]) : 90_000;
+
+let seed = 12345;
+const rnd = () => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+};
+
+export function makeTree(root, files) {
+  if (existsSync(join(root, '.done'))) return;
+  mkdirSync(root, { recursive: true });
+  const dirs = [''];
+  const ndirs = Math.max(10, Math.floor(files / 12));
+  for (let i = 0; i < ndirs; i++) {
+    const parent = dirs[Math.floor(rnd() * dirs.length)];
+    const d = join(parent, `d${i}`);
+    mkdirSync(join(root, d), { recursive: true });
+    dirs.push(d);
+  }
+  const made = [];
+  // Content that compresses like a real system does (~3-4x overall): text files made of words
+  // from a vocabulary, and "binaries" that are half noise. A repeated block would let xz and
+  // zstd find whole-file matches and make decoder benchmarks meaningless.
+  const words = [];
+  for (let i = 0; i < 4096; i++) {
+    let w = '';
+    const n = 2 + Math.floor(rnd() * 9);
+    for (let k = 0; k < n; k++) w += String.fromCharCode(97 + Math.floor(rnd() * 26));
+    words.push(w);
+  }
+  const content = (size, binary) => {
+    const b = Buffer.allocUnsafe(size);
+    let i = 0;
+    if (binary) {
+      while (i < size) {
+        const run = Math.min(size - i, 16 + Math.floor(rnd() * 64));
+        if (rnd() < 0.5) for (let k = 0; k < run; k++) b[i + k] = (rnd() * 256) | 0;
+        else b.fill((rnd() * 8) | 0, i, i + run);
+        i += run;
+      }
+      return b;
+    }
+    while (i < size) {
+      const w = words[(rnd() * rnd() * words.length) | 0];
+      i += b.write(rnd() < 0.08 ? w + '\n' : w + ' ', i, 'latin1');
+    }
+    return b;
+  };
+  for (let i = 0; i < files; i++) {
+    const d = dirs[Math.floor(rnd() * dirs.length)];
+    const p = join(d, `f${i}.dat`);
+    // Size: mostly small (median ~1.5 KiB), a tail of larger binaries up to ~600 KiB
+    // (~500 MB in all for 90,000 files).
+    const r = rnd();
+    const size = r < 0.6 ? Math.floor(rnd() * 3000) : r < 0.97 ? Math.floor(rnd() * 12000) : Math.floor(rnd() * 600_000);
+    writeFileSync(join(root, p), content(size, r >= 0.97 || rnd() < 0.2));
+    made.push(p);
+  }
+  for (let i = 0; i < files / 45; i++) {
+    const d = dirs[Math.floor(rnd() * dirs.length)];
+    symlinkSync(`../target/${i}`, join(root, d, `s${i}`));
+  }
+  for (let i = 0; i < files / 200; i++) {
+    const d = dirs[Math.floor(rnd() * dirs.length)];
+    linkSync(join(root, made[i * 7]), join(root, d, `h${i}`));
+  }
+  writeFileSync(join(root, '.done'), '');
+}
+
+function sh(cmd) {
+  execSync(cmd, { stdio: 'inherit', shell: '/bin/bash' });
+}
+
+export function makeArchives(base, files = FILES) {
+  mkdirSync(base, { recursive: true });
+  const tree = join(base, 'tree');
+  makeTree(tree, files);
+  const a = (name, cmd) => {
+    if (!existsSync(join(base, name))) {
+      console.error(`making ${name}`);
+      sh(`${cmd} > ${join(base, name)}.tmp && mv ${join(base, name)}.tmp ${join(base, name)}`);
+    }
+    return join(base, name);
+  };
+  const tar = a('image.tar', `cd ${tree} && bsdtar --format pax -cf - --exclude .done .`);
+  const cpio = a('image.cpio', `cd ${tree} && find . ! -name .done | LC_ALL=C sort | cpio -o -H newc --quiet`);
+  a('image.tar.gz', `gzip -6 -c ${tar}`);
+  a('image.cpio.xz', `xz -6 -T2 -c ${cpio}`);
+  a('image.cpio.Z', `compress -c ${cpio}`);
+  a('image.tar.zst', `zstd -q -3 -c ${tar}`);
+  a('image.tar.bz2', `bzip2 -6 -c ${tar}`);
+  return base;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  makeArchives(dir);
+  sh(`ls -la ${dir}`);
+}

@@ -1,0 +1,568 @@
+/**
+ * zstd filter (formats.md §2.6). We walk the frame structure ourselves (zstd-frame.ts) and hand
+ * each frame's blocks to a decoder one whole block at a time:
+ *
+ *   stream  := (frame | skippable frame)+ [trailing bytes]
+ *   frame   := header, blocks up to the one with Last_Block, [4-byte checksum]
+ *
+ * State per frame: the parsed header, the decoder (fzstd, or an external `zstd -dc`), the count
+ * of decoded bytes and a running XXH64 when the frame carries a checksum. Invariants: at most
+ * one block's compressed bytes are buffered here (Block_Maximum_Size <= 128 KiB, checked before
+ * reading the block), plus fzstd's window; memory does not grow with the stream.
+ *
+ * Routing (dependencies-research.md §4.3: fzstd 0.1.1 silently returns wrong bytes for
+ * back-references beyond 2^25 bytes, and knows nothing of dictionaries):
+ *   - a frame naming a dictionary: FILTER_UNSUPPORTED (no dictionary can be supplied, and
+ *     `zstd -dc` without `-D` fails on it too);
+ *   - Window_Size above `maxWindowSize` (default 2 GiB): LIMIT_MEMORY;
+ *   - Window_Size above 32 MiB: the external decoder (default: `zstd -dc` when a `zstd`
+ *     executable is on PATH), fed exactly this frame's bytes; without one, FILTER_UNSUPPORTED;
+ *   - otherwise fzstd.
+ * Whatever decoded the frame, we check Frame_Content_Size (as output arrives: never more than
+ * declared) and the content checksum ourselves (fzstd verifies neither).
+ *
+ * Between frames: a skippable frame is skipped; EOF ends the stream; zero bytes are accepted
+ * silently as padding; anything else after the first frame is trailing garbage, reported once
+ * as a FILTER_TRAILING_DATA warning (as the gzip filter does). Truncation anywhere inside a
+ * frame is FILTER_TRUNCATED with the offset.
+ */
+
+import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { Decompress } from 'fzstd';
+import { formatError, ZoneP2vError } from '../errors.js';
+import { ByteSource, type ChunkIterable } from '../io/byte-source.js';
+import { XxHash64 } from '../util/xxhash64.js';
+import type { Filter, FilterContext } from './filter.js';
+import {
+  BlockType,
+  checkHuffmanWeights,
+  type FrameHeader,
+  formatSize,
+  frameHeaderSize,
+  isFrameMagic,
+  isSkippableMagic,
+  parseBlockHeader,
+  parseFrameHeader,
+  u32le,
+  ZSTD,
+} from './zstd-frame.js';
+
+const LAYER = 'zstd';
+
+/** fzstd 0.1.1 handles back-references up to 2^25 bytes (its README); larger windows go elsewhere. */
+export const FZSTD_MAX_WINDOW = 2 ** 25;
+/** Default for `maxWindowSize`: zstd's own ceiling with `--long=31`. */
+export const DEFAULT_MAX_WINDOW = 2 ** 31;
+
+/** What an external decoder learns about the frame it is given. */
+export interface ExternalFrameInfo {
+  /** Offset of the frame's magic in the zstd stream. */
+  offset: number;
+  windowSize: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Decodes one complete zstd frame (magic through checksum, exactly as in the stream) into its
+ * content. Must consume `frame` while producing output (the frame is streamed from the input),
+ * and must rethrow an error thrown while iterating `frame`.
+ */
+export type ZstdExternalDecoder = (frame: AsyncIterable<Buffer>, info: ExternalFrameInfo) => AsyncIterable<Uint8Array>;
+
+export interface ZstdFilterOptions {
+  /**
+   * Decoder for frames whose window is above 32 MiB (beyond fzstd). Default (undefined): `zstd
+   * -dc` when an executable `zstd` is on PATH (looked up once per process), else none. `null`:
+   * none; such frames fail with FILTER_UNSUPPORTED.
+   */
+  external?: ZstdExternalDecoder | null;
+  /** Largest Window_Size accepted at all; above it, LIMIT_MEMORY. Default 2 GiB. */
+  maxWindowSize?: number;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new ZoneP2vError('ABORTED', `${LAYER}: aborted`, { layer: LAYER, cause: signal.reason });
+  }
+}
+
+function truncated(src: ByteSource, what: string, wanted: number): ZoneP2vError {
+  return formatError(
+    'FILTER_TRUNCATED',
+    LAYER,
+    `unexpected end of data in ${what} (needed ${wanted} bytes, ${src.buffered} left)`,
+    src.position,
+    'the stream is truncated',
+  );
+}
+
+/** Consumes exactly `n` bytes (contiguous; a view into the input when it lies in one chunk). */
+async function need(src: ByteSource, n: number, what: string): Promise<Buffer> {
+  if (src.buffered < n) await src.fill(n);
+  if (src.buffered < n) throw truncated(src, what, n);
+  return src.take(n);
+}
+
+/** Peeks `n` bytes (contiguous) without consuming them. */
+async function peekNeed(src: ByteSource, n: number, what: string): Promise<Buffer> {
+  if (src.buffered < n) await src.fill(n);
+  if (src.buffered < n) throw truncated(src, what, n);
+  return src.peek(n);
+}
+
+async function skipBytes(src: ByteSource, n: number, what: string, signal: AbortSignal | undefined): Promise<void> {
+  let left = n;
+  while (left > 0) {
+    throwIfAborted(signal);
+    if (src.buffered === 0 && (await src.fill(1)) === 0) throw truncated(src, what, left);
+    left -= src.takeChunk(left)!.length;
+  }
+}
+
+/**
+ * Adapter over fzstd's streaming Decompress for one frame, fed whole blocks.
+ *
+ * fzstd keeps the unconsumed tail of each push in an internal list and only clears that list
+ * when the tail is non-empty; with whole blocks the tail is always an empty view, and the list
+ * (with every pushed buffer behind those views) grows for the whole frame. We clear it after
+ * each push while it holds no pending bytes (fzstd 0.1.1, `Decompress.prototype.push`).
+ */
+class FzstdFrame {
+  readonly #dec: Decompress;
+  #out: Uint8Array[] = [];
+  #header: Uint8Array | null;
+
+  constructor(header: Uint8Array) {
+    this.#header = header;
+    this.#dec = new Decompress((data) => {
+      if (data.length > 0) this.#out.push(data);
+    });
+  }
+
+  /**
+   * Decodes one whole block (3-byte header + content). The last block goes in as fzstd's final
+   * push, followed by the checksum bytes when the frame has them (fzstd expects to skip them).
+   */
+  block(block: Uint8Array, last: boolean, checksum: Uint8Array | undefined): Uint8Array[] {
+    let data = block;
+    if (this.#header !== null || checksum !== undefined) {
+      const parts: Uint8Array[] = [];
+      if (this.#header !== null) parts.push(this.#header);
+      parts.push(block);
+      if (checksum !== undefined) parts.push(checksum);
+      data = Buffer.concat(parts);
+      this.#header = null;
+    }
+    this.#dec.push(data, last);
+    const internal = this.#dec as unknown as { c?: unknown; l?: unknown };
+    if (internal.l === 0 && Array.isArray(internal.c)) internal.c = [];
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
+}
+
+/** Checks output against the frame's declared size and feeds the checksum, per chunk. */
+class FrameAccount {
+  readonly #h: FrameHeader;
+  readonly #at: number;
+  readonly #hash: XxHash64 | null;
+  produced = 0;
+
+  constructor(h: FrameHeader, at: number) {
+    this.#h = h;
+    this.#at = at;
+    this.#hash = h.hasChecksum ? new XxHash64() : null;
+  }
+
+  add(out: Uint8Array): void {
+    this.produced += out.length;
+    if (this.#h.contentSize !== undefined && this.produced > this.#h.contentSize) {
+      throw formatError(
+        'FILTER_CORRUPT',
+        LAYER,
+        `frame at byte ${this.#at} decodes to more than its declared ${this.#h.contentSize} bytes`,
+        this.#at,
+        'the data is corrupt',
+      );
+    }
+    this.#hash?.update(out);
+  }
+
+  /** End-of-frame checks. `checksum`: the stored 4 bytes, when the frame has them. */
+  end(checksum: Uint8Array | undefined, checksumAt: number): void {
+    if (this.#h.contentSize !== undefined && this.produced !== this.#h.contentSize) {
+      throw formatError(
+        'FILTER_CORRUPT',
+        LAYER,
+        `frame at byte ${this.#at} decodes to ${this.produced} bytes, not its declared ${this.#h.contentSize}`,
+        this.#at,
+        'the data is corrupt',
+      );
+    }
+    if (this.#hash !== null && checksum !== undefined) {
+      const stored = u32le(checksum, 0);
+      const actual = this.#hash.digestLow32();
+      if (stored !== actual) {
+        throw formatError(
+          'FILTER_CHECKSUM',
+          LAYER,
+          `content checksum mismatch in the frame at byte ${this.#at} (stored ${hex8(stored)}, computed ${hex8(actual)})`,
+          checksumAt,
+          'the data is corrupt',
+        );
+      }
+    }
+  }
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** Reads and validates the next block header; returns it with the offset of the block. */
+async function nextBlock(src: ByteSource, h: FrameHeader, frameAt: number) {
+  const at = src.position;
+  const bh = parseBlockHeader(await peekNeed(src, ZSTD.BLOCK_HEADER_SIZE, 'block header'));
+  if (bh.type === BlockType.Reserved) {
+    throw formatError('FILTER_CORRUPT', LAYER, `reserved block type in the frame at byte ${frameAt}`, at, 'the data is corrupt');
+  }
+  if (bh.size > h.blockMaxSize) {
+    throw formatError(
+      'FILTER_CORRUPT',
+      LAYER,
+      `block of ${bh.size} bytes exceeds the frame's maximum block size ${h.blockMaxSize}`,
+      at,
+      'the data is corrupt',
+    );
+  }
+  return { bh, at };
+}
+
+async function* decodeWithFzstd(
+  src: ByteSource,
+  header: Buffer,
+  h: FrameHeader,
+  frameAt: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Buffer> {
+  const account = new FrameAccount(h, frameAt);
+  const frame = new FzstdFrame(Buffer.from(header));
+  for (;;) {
+    throwIfAborted(signal);
+    const { bh, at } = await nextBlock(src, h, frameAt);
+    const block = await need(src, ZSTD.BLOCK_HEADER_SIZE + bh.contentSize, 'block');
+    if (bh.type === BlockType.Compressed) {
+      const problem = checkHuffmanWeights(block.subarray(ZSTD.BLOCK_HEADER_SIZE));
+      if (problem) throw formatError('FILTER_CORRUPT', LAYER, problem, at, 'the data is corrupt');
+    }
+    const checksumAt = src.position;
+    const checksum = bh.last && h.hasChecksum ? Buffer.from(await need(src, ZSTD.CHECKSUM_SIZE, 'content checksum')) : undefined;
+    let outs: Uint8Array[];
+    try {
+      outs = frame.block(block, bh.last, checksum);
+    } catch (e) {
+      const detail = e instanceof Error ? e.message : String(e);
+      throw formatError('FILTER_CORRUPT', LAYER, `corrupt block (${detail})`, at, 'the data is corrupt', { cause: e });
+    }
+    for (const o of outs) {
+      account.add(o);
+      yield toBuffer(o);
+    }
+    if (bh.last) {
+      account.end(checksum, checksumAt);
+      return;
+    }
+  }
+}
+
+async function* decodeWithExternal(
+  src: ByteSource,
+  header: Buffer,
+  h: FrameHeader,
+  frameAt: number,
+  external: ZstdExternalDecoder,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Buffer> {
+  const account = new FrameAccount(h, frameAt);
+  let checksum: Buffer | undefined;
+  let checksumAt = 0;
+  let complete = false;
+  // The frame's bytes, streamed from the input block by block, validated as they pass.
+  async function* frameBytes(): AsyncGenerator<Buffer> {
+    yield Buffer.from(header);
+    for (;;) {
+      throwIfAborted(signal);
+      const { bh } = await nextBlock(src, h, frameAt);
+      // Copy: the consumer (a pipe) may hold on to the bytes after we move on.
+      yield Buffer.from(await need(src, ZSTD.BLOCK_HEADER_SIZE + bh.contentSize, 'block'));
+      if (bh.last) break;
+    }
+    if (h.hasChecksum) {
+      checksumAt = src.position;
+      checksum = Buffer.from(await need(src, ZSTD.CHECKSUM_SIZE, 'content checksum'));
+      yield checksum;
+    }
+    complete = true;
+  }
+  const info: ExternalFrameInfo = { offset: frameAt, windowSize: h.windowSize };
+  if (signal) info.signal = signal;
+  for await (const o of external(frameBytes(), info)) {
+    account.add(o);
+    yield toBuffer(o);
+  }
+  if (!complete) {
+    throw formatError('FILTER_CORRUPT', LAYER, `external decoder stopped before the end of the frame at byte ${frameAt}`, frameAt);
+  }
+  account.end(checksum, checksumAt);
+}
+
+interface ResolvedOptions {
+  external: () => Promise<ZstdExternalDecoder | null>;
+  maxWindowSize: number;
+}
+
+async function* decodeFrame(src: ByteSource, frameAt: number, opts: ResolvedOptions, ctx: FilterContext): AsyncGenerator<Buffer> {
+  const first = await peekNeed(src, ZSTD.DESCRIPTOR + 1, 'frame header');
+  const header = await need(src, frameHeaderSize(first[ZSTD.DESCRIPTOR]!), 'frame header');
+  const h = parseFrameHeader(header);
+  if ('problem' in h) throw formatError('FILTER_CORRUPT', LAYER, h.problem, frameAt, 'the data is corrupt');
+  if (h.dictionaryId !== 0) {
+    throw formatError(
+      'FILTER_UNSUPPORTED',
+      LAYER,
+      `frame at byte ${frameAt} needs dictionary ${h.dictionaryId}, which is not available`,
+      frameAt,
+      'decompress it with zstd -D <dictionary> first',
+    );
+  }
+  if (h.windowSize > opts.maxWindowSize) {
+    throw formatError(
+      'LIMIT_MEMORY',
+      LAYER,
+      `frame at byte ${frameAt} needs a ${formatSize(h.windowSize)} window, more than the limit of ${formatSize(opts.maxWindowSize)}`,
+      frameAt,
+    );
+  }
+  if (h.windowSize <= FZSTD_MAX_WINDOW) {
+    yield* decodeWithFzstd(src, header, h, frameAt, ctx.signal);
+    return;
+  }
+  const external = await opts.external();
+  if (external === null) {
+    throw formatError(
+      'FILTER_UNSUPPORTED',
+      LAYER,
+      `frame at byte ${frameAt} needs a ${formatSize(h.windowSize)} window, more than the built-in decoder supports`,
+      frameAt,
+      'install zstd(1)',
+    );
+  }
+  yield* decodeWithExternal(src, header, h, frameAt, external, ctx.signal);
+}
+
+/** Trailing bytes after the last frame: zeros are padding, anything else one warning. */
+async function reportTrailing(src: ByteSource, ctx: FilterContext): Promise<void> {
+  const at = src.position;
+  let total = 0;
+  let nonZero = false;
+  for await (const c of src.rest()) {
+    total += c.length;
+    if (!nonZero) nonZero = c.some((b) => b !== 0);
+  }
+  if (nonZero) {
+    ctx.onWarning(
+      new ZoneP2vError(
+        'FILTER_TRAILING_DATA',
+        `${LAYER}: ${total} bytes of trailing garbage after the compressed stream at byte ${at} ignored`,
+        { layer: LAYER, offset: at, severity: 'warning' },
+      ),
+    );
+  }
+}
+
+async function* decode(input: ChunkIterable, ctx: FilterContext, opts: ResolvedOptions): AsyncGenerator<Buffer> {
+  const src = new ByteSource(input, LAYER);
+  try {
+    for (let first = true; ; first = false) {
+      throwIfAborted(ctx.signal);
+      const at = src.position;
+      const n = await src.fill(ZSTD.MAGIC_SIZE);
+      if (n === 0 && !first) return;
+      if (n < ZSTD.MAGIC_SIZE) {
+        if (first) throw truncated(src, 'frame magic', ZSTD.MAGIC_SIZE);
+        await reportTrailing(src, ctx);
+        return;
+      }
+      const magic = u32le(src.peek(ZSTD.MAGIC_SIZE), 0);
+      if (isFrameMagic(magic)) {
+        yield* decodeFrame(src, at, opts, ctx);
+      } else if (isSkippableMagic(magic)) {
+        const sh = await need(src, ZSTD.SKIPPABLE_HEADER, 'skippable frame header');
+        await skipBytes(src, u32le(sh, ZSTD.MAGIC_SIZE), 'skippable frame', ctx.signal);
+      } else if (first) {
+        throw formatError('FILTER_CORRUPT', LAYER, 'bad magic (not a zstd stream)', at);
+      } else {
+        await reportTrailing(src, ctx);
+        return;
+      }
+    }
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * `28 B5 2F FD` (32 bits) + the descriptor's reserved bit clear (1) + when visible, a first
+ * block header that is not of the reserved type (1). A skippable-frame magic alone (28 bits,
+ * but it says nothing about what follows) bids lower: 24.
+ */
+function bid(head: Buffer): number {
+  if (head.length < ZSTD.MAGIC_SIZE) return 0;
+  const magic = u32le(head, 0);
+  if (isSkippableMagic(magic)) return 24;
+  if (!isFrameMagic(magic)) return 0;
+  if (head.length <= ZSTD.DESCRIPTOR) return 32;
+  const d = head[ZSTD.DESCRIPTOR]!;
+  if (d & 0x08) return 0;
+  const hs = frameHeaderSize(d);
+  if (head.length < hs + ZSTD.BLOCK_HEADER_SIZE) return 33;
+  return parseBlockHeader(head, hs).type === BlockType.Reserved ? 0 : 34;
+}
+
+// ---------------------------------------------------------------------------------------------
+// External decoder: zstd(1)
+
+let pathLookup: Promise<string | null> | undefined;
+
+/** Finds an executable `zstd` on PATH (once per process). */
+export function findZstdOnPath(): Promise<string | null> {
+  pathLookup ??= (async () => {
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      if (!dir) continue;
+      const candidate = join(dir, 'zstd');
+      try {
+        await access(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
+    return null;
+  })();
+  return pathLookup;
+}
+
+/**
+ * An external decoder running `command -dcq --memory=<window>` on one frame: the frame goes to
+ * its stdin (with backpressure), its stdout is the output. A non-zero exit is FILTER_CORRUPT
+ * with zstd's message; failing to start it is FILTER_UNSUPPORTED.
+ */
+export function zstdCliDecoder(command: string): ZstdExternalDecoder {
+  return async function* zstdCli(frame, info) {
+    const memoryMiB = Math.ceil(info.windowSize / 2 ** 20);
+    const child = spawn(command, ['-d', '-c', '-q', `--memory=${memoryMiB}MB`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      if (stderr.length < 4096) stderr += s;
+    });
+    child.stdin.on('error', () => {
+      // EPIPE when zstd exits early; its exit status says why.
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      child.once('close', (code, sig) => resolve({ code, signal: sig }));
+    });
+    const onAbort = () => child.kill();
+    info.signal?.addEventListener('abort', onAbort, { once: true });
+
+    let feedError: unknown;
+    let feedFailed = false;
+    const feeding = (async () => {
+      try {
+        for await (const b of frame) {
+          if (child.stdin.destroyed) return;
+          if (!child.stdin.write(b)) await drained(child.stdin);
+        }
+        child.stdin.end();
+      } catch (e) {
+        feedFailed = true;
+        feedError = e;
+        child.kill();
+      }
+    })();
+
+    try {
+      for await (const out of child.stdout as AsyncIterable<Buffer>) yield out;
+    } finally {
+      info.signal?.removeEventListener('abort', onAbort);
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    }
+    await feeding;
+    if (feedFailed) throw feedError;
+    const r = await exited;
+    throwIfAborted(info.signal);
+    if (r.error) {
+      throw formatError(
+        'FILTER_UNSUPPORTED',
+        LAYER,
+        `could not run ${command} for the frame at byte ${info.offset} (${r.error.message})`,
+        info.offset,
+        'install zstd(1)',
+        { cause: r.error },
+      );
+    }
+    if (r.code !== 0) {
+      const why = stderr.trim().replace(/\s+/g, ' ') || (r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`);
+      throw formatError('FILTER_CORRUPT', LAYER, `zstd(1) failed on the frame at byte ${info.offset}: ${why}`, info.offset);
+    }
+  };
+}
+
+/** Resolves when `stream` can take more data, or is closed or failed. */
+function drained(stream: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** A zstd filter with non-default options (tests inject the external decoder). */
+export function createZstdFilter(options: ZstdFilterOptions = {}): Filter {
+  const { external } = options;
+  const resolved: ResolvedOptions = {
+    maxWindowSize: options.maxWindowSize ?? DEFAULT_MAX_WINDOW,
+    external:
+      external !== undefined
+        ? () => Promise.resolve(external)
+        : async () => {
+            const path = await findZstdOnPath();
+            return path === null ? null : zstdCliDecoder(path);
+          },
+  };
+  return {
+    name: 'zstd',
+    bid,
+    open: (input, ctx) => decode(input, ctx, resolved),
+  };
+}
+
+/** The zstd filter: fzstd for windows up to 32 MiB, `zstd -dc` from PATH beyond. */
+export const zstdFilter: Filter = createZstdFilter();

@@ -1,0 +1,323 @@
+/**
+ * pax extended header records (formats.md §4.4, §4.5; POSIX.1-2001 pax "Extended header").
+ *
+ * A pax body is a sequence of records `"<len> <keyword>=<value>\n"`, `<len>` being the decimal
+ * length of the whole record. Values are kept as raw bytes: GNU tar writes non-UTF-8 `path=`
+ * bytes without `hdrcharset`, bsdtar marks them `hdrcharset=BINARY`, and both must come out
+ * byte-exact (formats.md §4.4, §8).
+ *
+ * State: `PaxGlobals` holds what `g` headers declared (persisting until the end of the archive,
+ * an empty value deleting a keyword); the reader keeps the records of the last `x`/`X` header
+ * until the entry they describe. `collectPaxFields` folds globals then locals (locals win) into
+ * the handful of keywords the reader applies.
+ */
+
+import { formatError } from '../../errors.js';
+
+export interface PaxRecord {
+  key: string;
+  /** Raw value bytes (a view into the private copy of the header body). */
+  value: Buffer;
+}
+
+export interface PaxParseResult {
+  records: PaxRecord[];
+  /** Offset inside the body of the first malformed record, or -1 when all were well formed. */
+  malformedAt: number;
+}
+
+const NL = 0x0a;
+const SP = 0x20;
+const EQ = 0x3d;
+
+/**
+ * Splits a pax body into records. Parsing stops at the first malformed record (bad length,
+ * record running past the body, missing `=` or trailing newline) and reports where; NUL bytes
+ * where a record should start end the body quietly (some writers pad with NULs).
+ */
+export function parsePaxRecords(body: Buffer): PaxParseResult {
+  const records: PaxRecord[] = [];
+  const n = body.length;
+  let i = 0;
+  while (i < n) {
+    if (body[i] === 0) break;
+    let len = 0;
+    let j = i;
+    while (j < n) {
+      const c = body[j]!;
+      if (c < 0x30 || c > 0x39) break;
+      len = len * 10 + (c - 0x30);
+      if (len > n) return { records, malformedAt: i };
+      j++;
+    }
+    if (j === i || j >= n || body[j] !== SP) return { records, malformedAt: i };
+    const end = i + len;
+    // The record must hold at least the space, "=" and the newline after the length digits.
+    if (end > n || end < j + 3 || body[end - 1] !== NL) return { records, malformedAt: i };
+    let k = j + 1;
+    while (k < end - 1 && body[k] !== EQ) k++;
+    if (k >= end - 1) return { records, malformedAt: i };
+    records.push({ key: body.toString('utf8', j + 1, k), value: body.subarray(k + 1, end - 1) });
+    i = end;
+  }
+  return { records, malformedAt: -1 };
+}
+
+/**
+ * Parses a pax decimal integer (`size`, `uid`, `SUN.devmajor`...): an optional `-` and digits,
+ * nothing else. NaN when malformed; ±Infinity beyond ±(2^53 − 1).
+ */
+export function parsePaxInteger(v: Uint8Array): number {
+  let i = 0;
+  let neg = false;
+  if (v[0] === 0x2d) {
+    neg = true;
+    i = 1;
+  }
+  if (i >= v.length) return Number.NaN;
+  let x = 0;
+  for (; i < v.length; i++) {
+    const c = v[i]!;
+    if (c < 0x30 || c > 0x39) return Number.NaN;
+    x = x * 10 + (c - 0x30);
+    if (x > Number.MAX_SAFE_INTEGER) return neg ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
+  return neg ? -x : x;
+}
+
+export interface PaxTime {
+  /** Whole seconds, floor of the value (so -1.5 is -2 s + 500000000 ns). */
+  sec: number;
+  /** Nanoseconds, 0 ≤ nsec < 1e9. */
+  nsec: number;
+}
+
+/**
+ * Parses a pax time (`mtime=1600000000.123456789`, `mtime=-2146608000`): optional sign,
+ * decimal seconds, optional fraction (digits beyond nanoseconds are dropped). Null when
+ * malformed or beyond 2^53 seconds.
+ */
+export function parsePaxTime(v: Uint8Array): PaxTime | null {
+  let i = 0;
+  let neg = false;
+  if (v[0] === 0x2d) {
+    neg = true;
+    i = 1;
+  }
+  let sec = 0;
+  let digits = 0;
+  for (; i < v.length; i++) {
+    const c = v[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    sec = sec * 10 + (c - 0x30);
+    digits++;
+    if (sec > Number.MAX_SAFE_INTEGER) return null;
+  }
+  let nsec = 0;
+  if (i < v.length) {
+    if (v[i] !== 0x2e) return null; // '.'
+    i++;
+    let scale = 100_000_000;
+    for (; i < v.length; i++) {
+      const c = v[i]!;
+      if (c < 0x30 || c > 0x39) return null;
+      nsec += (c - 0x30) * scale;
+      scale = Math.floor(scale / 10);
+      digits++;
+    }
+  }
+  if (digits === 0) return null;
+  if (!neg) return { sec, nsec };
+  if (nsec === 0) return { sec: sec === 0 ? 0 : -sec, nsec: 0 };
+  return { sec: -sec - 1, nsec: 1_000_000_000 - nsec };
+}
+
+/**
+ * The keywords of one entry that the reader applies (raw bytes; parsed by the reader so that
+ * errors can name the entry's offset). Undefined = not given (or deleted by an empty value).
+ */
+export interface PaxFields {
+  path: Buffer | undefined;
+  linkpath: Buffer | undefined;
+  size: Buffer | undefined;
+  uid: Buffer | undefined;
+  gid: Buffer | undefined;
+  uname: Buffer | undefined;
+  gname: Buffer | undefined;
+  mtime: Buffer | undefined;
+  devmajor: Buffer | undefined;
+  devminor: Buffer | undefined;
+  nlink: Buffer | undefined;
+  ino: Buffer | undefined;
+  /** `hdrcharset=BINARY`: uname/gname are raw bytes rather than UTF-8. */
+  binary: boolean;
+  /** Solaris `SUN.holesdata` (local only). */
+  holesdata: Buffer | undefined;
+  /** GNU sparse keywords (local only; formats.md §4.9). */
+  sparseMajor: Buffer | undefined;
+  sparseMinor: Buffer | undefined;
+  sparseName: Buffer | undefined;
+  sparseRealsize: Buffer | undefined;
+  sparseSize: Buffer | undefined;
+  sparseMap: Buffer | undefined;
+  /** True when a GNU 0.0 `GNU.sparse.offset` record was seen (the map is the record sequence). */
+  sparseOffsets: boolean;
+}
+
+function emptyFields(): PaxFields {
+  return {
+    path: undefined,
+    linkpath: undefined,
+    size: undefined,
+    uid: undefined,
+    gid: undefined,
+    uname: undefined,
+    gname: undefined,
+    mtime: undefined,
+    devmajor: undefined,
+    devminor: undefined,
+    nlink: undefined,
+    ino: undefined,
+    binary: false,
+    holesdata: undefined,
+    sparseMajor: undefined,
+    sparseMinor: undefined,
+    sparseName: undefined,
+    sparseRealsize: undefined,
+    sparseSize: undefined,
+    sparseMap: undefined,
+    sparseOffsets: false,
+  };
+}
+
+/**
+ * Folds one record into `f`. `local` is false for `g` records: a global `path`, `linkpath`,
+ * `size` or sparse/holes description would make every later entry the same file, so only the
+ * attribute keywords (ids, names, times, devices, charset) are honoured globally.
+ */
+function applyRecord(f: PaxFields, key: string, value: Buffer, local: boolean): void {
+  const v = value.length === 0 ? undefined : value;
+  switch (key) {
+    case 'uid':
+      f.uid = v;
+      return;
+    case 'gid':
+      f.gid = v;
+      return;
+    case 'uname':
+      f.uname = v;
+      return;
+    case 'gname':
+      f.gname = v;
+      return;
+    case 'mtime':
+      f.mtime = v;
+      return;
+    case 'SUN.devmajor':
+    case 'SCHILY.devmajor':
+      f.devmajor = v;
+      return;
+    case 'SUN.devminor':
+    case 'SCHILY.devminor':
+      f.devminor = v;
+      return;
+    case 'SCHILY.nlink':
+      f.nlink = v;
+      return;
+    case 'SCHILY.ino':
+      f.ino = v;
+      return;
+    case 'hdrcharset':
+      f.binary = v !== undefined && v.length === 6 && v.toString('latin1') === 'BINARY';
+      return;
+  }
+  if (!local) return;
+  switch (key) {
+    case 'path':
+      f.path = v;
+      return;
+    case 'linkpath':
+      f.linkpath = v;
+      return;
+    case 'size':
+      f.size = v;
+      return;
+    case 'SUN.holesdata':
+      f.holesdata = v;
+      return;
+    case 'GNU.sparse.major':
+      f.sparseMajor = v;
+      return;
+    case 'GNU.sparse.minor':
+      f.sparseMinor = v;
+      return;
+    case 'GNU.sparse.name':
+      f.sparseName = v;
+      return;
+    case 'GNU.sparse.realsize':
+      f.sparseRealsize = v;
+      return;
+    case 'GNU.sparse.size':
+      f.sparseSize = v;
+      return;
+    case 'GNU.sparse.map':
+      f.sparseMap = v;
+      return;
+    case 'GNU.sparse.offset':
+      f.sparseOffsets = true;
+      return;
+  }
+}
+
+/** Folds the global records, then the entry's local ones, into the fields the reader applies. */
+export function collectPaxFields(globals: PaxGlobals, locals: readonly PaxRecord[] | null): PaxFields {
+  const f = emptyFields();
+  for (const [k, v] of globals.map) applyRecord(f, k, v, false);
+  if (locals) for (const r of locals) applyRecord(f, r.key, r.value, true);
+  return f;
+}
+
+/** The records that applied to an entry, raw (globals first, locals overriding), for `extra.pax`. */
+export function paxExtra(globals: PaxGlobals, locals: readonly PaxRecord[] | null): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of globals.map) out[k] = v;
+  if (locals) for (const r of locals) out[r.key] = r.value;
+  return out;
+}
+
+/**
+ * Keywords declared by `g` headers, persisting for the rest of the archive. The total size of
+ * keys and values is bounded by the meta-record limit, so a stream of `g` headers cannot grow
+ * memory without bound.
+ */
+export class PaxGlobals {
+  readonly map = new Map<string, Buffer>();
+  #bytes = 0;
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Merges the records of one `g` header; throws LIMIT_META_SIZE past `limit` bytes in total. */
+  merge(records: readonly PaxRecord[], limit: number, offset: number): void {
+    for (const { key, value } of records) {
+      const old = this.map.get(key);
+      if (old !== undefined) this.#bytes -= key.length + old.length;
+      if (value.length === 0) {
+        this.map.delete(key);
+        continue;
+      }
+      this.map.set(key, value);
+      this.#bytes += key.length + value.length;
+    }
+    if (this.#bytes > limit) {
+      throw formatError(
+        'LIMIT_META_SIZE',
+        'tar',
+        `pax global headers hold ${this.#bytes} bytes of keywords, more than the meta record limit of ${limit}`,
+        offset,
+        'raise maxMetaSize if the archive is trusted',
+      );
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * zonep2v as a library: open any supported image and read its entries.
+ *
+ *   const input = await openInput('image.flar');
+ *   const archive = await openArchive(input.stream, { name: input.name });
+ *   for await (const entry of archive.entries()) { ... entry.body ... }
+ */
+
+export { openArchive, describeChain } from './pipeline/open-archive.js';
+export type { ArchiveReader, Layer, OpenOptions } from './pipeline/open-archive.js';
+export { openInput } from './io/open-input.js';
+export type { Input } from './io/open-input.js';
+export { ByteSource } from './io/byte-source.js';
+export type { ChunkIterable } from './io/byte-source.js';
+export { ZoneP2vError, isZoneP2vError } from './errors.js';
+export type { ErrorCode, Severity, WarningHandler } from './errors.js';
+export { readBody, ENTRY_TYPES } from './entry/entry.js';
+export type { Entry, EntryType, EntryExtra } from './entry/entry.js';
+export { escapePath, unescapePath } from './entry/escape-path.js';
+export type { FlarInfo, FlarSection } from './envelopes/flar.js';
+export type { ReaderStats, FormatName } from './formats/format.js';

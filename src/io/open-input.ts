@@ -1,0 +1,45 @@
+/**
+ * Opens the image: a file path, or `-` for standard input (the ssh-pipe use case). Large reads
+ * (1 MiB) keep the per-chunk overhead of every layer above low.
+ */
+
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { ZoneP2vError } from '../errors.js';
+
+export const READ_CHUNK = 1024 * 1024;
+
+export interface Input {
+  /** Name for messages: the path, or `standard input`. */
+  name: string;
+  /** Size in bytes when known (a regular file), for progress totals. */
+  size: number | undefined;
+  stream: AsyncIterable<Buffer>;
+}
+
+export async function openInput(path: string, stdin: Readable = process.stdin): Promise<Input> {
+  if (path === '-') return { name: 'standard input', size: undefined, stream: stdin as AsyncIterable<Buffer> };
+  let size: number | undefined;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) {
+      throw new ZoneP2vError('IO_READ', `${path}: is a directory, not an archive file`, { file: path });
+    }
+    size = st.isFile() ? st.size : undefined;
+  } catch (e) {
+    if (e instanceof ZoneP2vError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ZoneP2vError(code === 'ENOENT' ? 'IO_NOT_FOUND' : 'IO_READ', `${path}: cannot open (${code === 'ENOENT' ? 'no such file' : (e as Error).message})`, { file: path, cause: e });
+  }
+  const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
+  return { name: path, size, stream: wrapReadErrors(stream, path) };
+}
+
+async function* wrapReadErrors(stream: AsyncIterable<Buffer>, path: string): AsyncGenerator<Buffer> {
+  try {
+    yield* stream;
+  } catch (e) {
+    throw new ZoneP2vError('IO_READ', `${path}: read error (${(e as Error).message})`, { file: path, cause: e });
+  }
+}

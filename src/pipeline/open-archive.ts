@@ -1,0 +1,189 @@
+/**
+ * Opens an archive stream: detects and peels compression filters and envelopes in a loop, then
+ * hands the innermost stream to the winning format reader.
+ *
+ *   loop (at most MAX_LAYERS times):
+ *     fill HEAD_SIZE bytes → refusals (ZFS, pack) → bids →
+ *       filter   → new ByteSource over the decoded stream, bid again
+ *       envelope → parse its header from the same source, bid again on the payload
+ *       format   → done: entries() reads it
+ *       nothing  → DETECT_NO_ARCHIVE (inside a filter) or DETECT_UNKNOWN
+ *
+ * Nothing is read past the head until the caller iterates entries(), so `inspect` can report
+ * the chain cheaply. Decoders run as they are pulled: filters on the thread pool overlap with
+ * parsing on the main thread.
+ */
+
+import type { Entry } from '../entry/entry.js';
+import type { FlarInfo } from '../envelopes/flar.js';
+import { isZoneP2vError, ZoneP2vError, type WarningHandler } from '../errors.js';
+import type { FilterName } from '../filters/filter.js';
+import { newStats, type FormatName, type FormatReader, type ReaderStats } from '../formats/format.js';
+import { ByteSource, type ChunkIterable } from '../io/byte-source.js';
+import { detect, HEAD_SIZE } from '../detect/detect.js';
+import { refusalFor } from '../detect/refusals.js';
+
+const MAX_LAYERS = 8;
+
+export interface Layer {
+  kind: 'filter' | 'envelope' | 'format';
+  /** `gzip`, `flar`, `cpio`, ... */
+  name: string;
+  /** Format sub-variant from the bid (`newc`, `bin-be`, `ustar`, ...). */
+  variant?: string;
+}
+
+export interface OpenOptions {
+  /** Name of the input for messages (a path, or `standard input`). */
+  name?: string;
+  onWarning?: WarningHandler;
+  signal?: AbortSignal;
+  /** Largest meta record a format reader accepts (default 1 MiB). */
+  maxMetaSize?: number;
+}
+
+export interface ArchiveReader {
+  /** Outermost first: e.g. compress, flar, compress, cpio. */
+  readonly layers: readonly Layer[];
+  /** The format, or null when a filter decoded to an empty stream (nothing to list). */
+  readonly format: FormatName | null;
+  /** The variant from the bid; `stats.variant` has the one observed while reading. */
+  readonly variant: string | null;
+  /** Flash archive identification, when the image is a flar. */
+  readonly flar: FlarInfo | undefined;
+  readonly stats: ReaderStats;
+  /** The entries, in archive order. Call once. */
+  entries(): AsyncGenerator<Entry>;
+  close(): Promise<void>;
+}
+
+/** Human form of a chain, e.g. `compress > flar > cpio (newc)`. */
+export function describeChain(layers: readonly Layer[]): string {
+  return layers.map((l) => (l.variant ? `${l.name} (${l.variant})` : l.name)).join(' > ');
+}
+
+export async function openArchive(input: ChunkIterable, options: OpenOptions = {}): Promise<ArchiveReader> {
+  const onWarning: WarningHandler = options.onWarning ?? (() => {});
+  const warn: WarningHandler = (w) => {
+    if (options.name && !w.file) w.file = options.name;
+    onWarning(w);
+  };
+  const layers: Layer[] = [];
+  let flar: FlarInfo | undefined;
+  let src = new ByteSource(input, 'input');
+  try {
+    for (let depth = 0; depth < MAX_LAYERS; depth++) {
+      options.signal?.throwIfAborted();
+      await src.fill(HEAD_SIZE);
+      const head = src.peek(HEAD_SIZE);
+      const inside = layers.length > 0 ? ` after ${describeChain(layers)}` : '';
+      if (head.length === 0) {
+        if (layers.length === 0) throw new ZoneP2vError('DETECT_EMPTY', 'detect: the input is empty', { layer: 'detect', offset: 0 });
+        if (layers[layers.length - 1]!.kind === 'envelope') {
+          throw new ZoneP2vError('DETECT_EMPTY', `detect: the ${layers[layers.length - 1]!.name} payload is empty`, { layer: 'detect', offset: 0 });
+        }
+        warn(new ZoneP2vError('DETECT_EMPTY', `detect: the stream is empty${inside}; nothing to list`, { layer: 'detect', severity: 'warning' }));
+        return emptyReader(layers, flar, src);
+      }
+      const refusal = refusalFor(head);
+      if (refusal) throw refusal;
+      const winner = detect(head);
+      if (flar && layers[layers.length - 1]?.kind === 'envelope') checkFlarHints(flar, winner, warn);
+      if (winner === null) {
+        if (layers.some((l) => l.kind === 'filter')) {
+          throw new ZoneP2vError('DETECT_NO_ARCHIVE', `detect: the data${inside} is not an archive (no cpio, tar, flar or other format recognised at its start)`, { layer: 'detect', offset: 0 });
+        }
+        throw new ZoneP2vError('DETECT_UNKNOWN', `detect: unrecognised format${inside} (first bytes ${head.subarray(0, 8).toString('hex')}); expected a flar, cpio, tar/pax or compressed archive`, { layer: 'detect', offset: 0 });
+      }
+      if (winner.kind === 'filter') {
+        const filter = winner.filter;
+        layers.push({ kind: 'filter', name: filter.name });
+        const decoded = filter.open(src.rest(), { onWarning: warn, ...(options.signal ? { signal: options.signal } : {}) });
+        src = new ByteSource(decoded, filter.name);
+        continue;
+      }
+      if (winner.kind === 'envelope') {
+        layers.push({ kind: 'envelope', name: winner.envelope.name });
+        const info = await winner.envelope.open(src, { onWarning: warn });
+        if (info.name === 'flar') flar = info as FlarInfo;
+        continue;
+      }
+      layers.push({ kind: 'format', name: winner.format.name, variant: winner.variant });
+      return formatReader(layers, flar, src, winner.format, winner.variant, options, warn);
+    }
+    throw new ZoneP2vError('DETECT_UNKNOWN', `detect: more than ${MAX_LAYERS} nested layers (${describeChain(layers)})`, { layer: 'detect' });
+  } catch (e) {
+    await src.close();
+    throw annotate(e, options.name);
+  }
+}
+
+function annotate(e: unknown, name: string | undefined): unknown {
+  if (isZoneP2vError(e)) {
+    if (name && !e.file) e.file = name;
+    return e;
+  }
+  return e;
+}
+
+function checkFlarHints(flar: FlarInfo, winner: ReturnType<typeof detect>, warn: WarningHandler): void {
+  const got = winner === null ? 'nothing recognisable' : winner.kind === 'filter' ? winner.filter.name : winner.kind === 'format' ? winner.format.name : winner.envelope.name;
+  const isCompress = winner?.kind === 'filter' && (winner.filter.name as FilterName) === 'compress';
+  if (flar.compressedMethod === 'compress' && !isCompress) {
+    warn(new ZoneP2vError('ENVELOPE_WARNING', `flar: identification says files_compressed_method=compress but the archive section holds ${got}; reading it as found`, { layer: 'flar', severity: 'warning' }));
+  } else if (flar.compressedMethod === 'none' && winner?.kind === 'filter') {
+    warn(new ZoneP2vError('ENVELOPE_WARNING', `flar: identification says files_compressed_method=none but the archive section is ${got}-compressed; decompressing it`, { layer: 'flar', severity: 'warning' }));
+  } else if (winner?.kind === 'format' && winner.format.name !== (flar.archivedMethod === 'pax' ? 'tar' : 'cpio')) {
+    warn(new ZoneP2vError('ENVELOPE_WARNING', `flar: identification says files_archived_method=${flar.archivedMethod} but the archive section is ${got}; reading it as found`, { layer: 'flar', severity: 'warning' }));
+  }
+}
+
+function emptyReader(layers: Layer[], flar: FlarInfo | undefined, src: ByteSource): ArchiveReader {
+  return {
+    layers,
+    format: null,
+    variant: null,
+    flar,
+    stats: newStats('empty'),
+    async *entries() {
+      /* nothing */
+    },
+    close: () => src.close(),
+  };
+}
+
+function formatReader(
+  layers: Layer[],
+  flar: FlarInfo | undefined,
+  src: ByteSource,
+  format: FormatReader,
+  variant: string,
+  options: OpenOptions,
+  warn: WarningHandler,
+): ArchiveReader {
+  const stats = newStats(variant);
+  let started = false;
+  return {
+    layers,
+    format: format.name,
+    variant,
+    flar,
+    stats,
+    async *entries() {
+      if (started) throw new Error('entries() can be called only once');
+      started = true;
+      try {
+        const readOptions = { onWarning: warn, ...(options.maxMetaSize ? { maxMetaSize: options.maxMetaSize } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+        for await (const entry of format.read(src, stats, readOptions)) {
+          options.signal?.throwIfAborted();
+          yield entry;
+        }
+      } catch (e) {
+        throw annotate(e, options.name);
+      } finally {
+        await src.close();
+      }
+    },
+    close: () => src.close(),
+  };
+}
