@@ -15,7 +15,7 @@
 import { ZoneP2vError } from '../errors.js';
 import type { ByteSource } from '../io/byte-source.js';
 
-export class BodyCursor {
+export class BodyCursor implements AsyncIterable<Buffer> {
   readonly #src: ByteSource;
   readonly #layer: string;
   readonly #onData: ((chunk: Buffer) => void) | undefined;
@@ -34,9 +34,13 @@ export class BodyCursor {
     return this.#remaining;
   }
 
-  /** The entry body as an async iterable of zero-copy chunks. */
+  /** The cursor is the entry body: an async iterable of zero-copy chunks (no wrapper per entry). */
   get iterable(): AsyncIterable<Buffer> {
-    return { [Symbol.asyncIterator]: () => this.#iterate() };
+    return this;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return this.#iterate();
   }
 
   async *#iterate(): AsyncGenerator<Buffer> {

@@ -366,7 +366,7 @@ export class LzwDecoder {
         break;
       }
       const from = known ? seenAt[code]! - base : prevAt;
-      if (from >= 0 && len > 2) {
+      if (from >= 0 && len > 8) {
         // The string (or, for KwKwK, all of it but the last byte) is already in this chunk.
         const n = known ? len : len - 1;
         if (n > 32) {

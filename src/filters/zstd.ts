@@ -88,6 +88,20 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   }
 }
 
+/** An error about the frame starting at `frameAt` (the message names it; `offset` may be later). */
+function frameError(
+  code: 'FILTER_CORRUPT' | 'FILTER_UNSUPPORTED' | 'FILTER_CHECKSUM' | 'LIMIT_MEMORY',
+  frameAt: number,
+  what: string,
+  hint?: string,
+  offset = frameAt,
+): ZoneP2vError {
+  return new ZoneP2vError(code, `${LAYER}: frame at byte ${frameAt} ${what}${hint ? `; ${hint}` : ''}`, {
+    layer: LAYER,
+    offset,
+  });
+}
+
 function truncated(src: ByteSource, what: string, wanted: number): ZoneP2vError {
   return formatError(
     'FILTER_TRUNCATED',
@@ -184,13 +198,7 @@ class FrameAccount {
   add(out: Uint8Array): void {
     this.produced += out.length;
     if (this.#h.contentSize !== undefined && this.produced > this.#h.contentSize) {
-      throw formatError(
-        'FILTER_CORRUPT',
-        LAYER,
-        `frame at byte ${this.#at} decodes to more than its declared ${this.#h.contentSize} bytes`,
-        this.#at,
-        'the data is corrupt',
-      );
+      throw frameError('FILTER_CORRUPT', this.#at, `decodes to more than its declared ${this.#h.contentSize} bytes`, 'the data is corrupt');
     }
     this.#hash?.update(out);
   }
@@ -198,11 +206,10 @@ class FrameAccount {
   /** End-of-frame checks. `checksum`: the stored 4 bytes, when the frame has them. */
   end(checksum: Uint8Array | undefined, checksumAt: number): void {
     if (this.#h.contentSize !== undefined && this.produced !== this.#h.contentSize) {
-      throw formatError(
+      throw frameError(
         'FILTER_CORRUPT',
-        LAYER,
-        `frame at byte ${this.#at} decodes to ${this.produced} bytes, not its declared ${this.#h.contentSize}`,
         this.#at,
+        `decodes to ${this.produced} bytes, not its declared ${this.#h.contentSize}`,
         'the data is corrupt',
       );
     }
@@ -210,12 +217,12 @@ class FrameAccount {
       const stored = u32le(checksum, 0);
       const actual = this.#hash.digestLow32();
       if (stored !== actual) {
-        throw formatError(
+        throw frameError(
           'FILTER_CHECKSUM',
-          LAYER,
-          `content checksum mismatch in the frame at byte ${this.#at} (stored ${hex8(stored)}, computed ${hex8(actual)})`,
-          checksumAt,
+          this.#at,
+          `fails its content checksum (stored ${hex8(stored)}, computed ${hex8(actual)})`,
           'the data is corrupt',
+          checksumAt,
         );
       }
     }
@@ -231,15 +238,15 @@ async function nextBlock(src: ByteSource, h: FrameHeader, frameAt: number) {
   const at = src.position;
   const bh = parseBlockHeader(await peekNeed(src, ZSTD.BLOCK_HEADER_SIZE, 'block header'));
   if (bh.type === BlockType.Reserved) {
-    throw formatError('FILTER_CORRUPT', LAYER, `reserved block type in the frame at byte ${frameAt}`, at, 'the data is corrupt');
+    throw frameError('FILTER_CORRUPT', frameAt, `has a block of the reserved type at byte ${at}`, 'the data is corrupt', at);
   }
   if (bh.size > h.blockMaxSize) {
-    throw formatError(
+    throw frameError(
       'FILTER_CORRUPT',
-      LAYER,
-      `block of ${bh.size} bytes exceeds the frame's maximum block size ${h.blockMaxSize}`,
-      at,
+      frameAt,
+      `has a block of ${bh.size} bytes at byte ${at}, above its maximum block size ${h.blockMaxSize}`,
       'the data is corrupt',
+      at,
     );
   }
   return { bh, at };
@@ -318,7 +325,7 @@ async function* decodeWithExternal(
     yield toBuffer(o);
   }
   if (!complete) {
-    throw formatError('FILTER_CORRUPT', LAYER, `external decoder stopped before the end of the frame at byte ${frameAt}`, frameAt);
+    throw frameError('FILTER_CORRUPT', frameAt, 'was not read to its end by the external decoder');
   }
   account.end(checksum, checksumAt);
 }
@@ -332,22 +339,20 @@ async function* decodeFrame(src: ByteSource, frameAt: number, opts: ResolvedOpti
   const first = await peekNeed(src, ZSTD.DESCRIPTOR + 1, 'frame header');
   const header = await need(src, frameHeaderSize(first[ZSTD.DESCRIPTOR]!), 'frame header');
   const h = parseFrameHeader(header);
-  if ('problem' in h) throw formatError('FILTER_CORRUPT', LAYER, h.problem, frameAt, 'the data is corrupt');
+  if ('problem' in h) throw frameError('FILTER_CORRUPT', frameAt, `has a bad header: ${h.problem}`, 'the data is corrupt');
   if (h.dictionaryId !== 0) {
-    throw formatError(
+    throw frameError(
       'FILTER_UNSUPPORTED',
-      LAYER,
-      `frame at byte ${frameAt} needs dictionary ${h.dictionaryId}, which is not available`,
       frameAt,
+      `needs dictionary ${h.dictionaryId}, which is not available`,
       'decompress it with zstd -D <dictionary> first',
     );
   }
   if (h.windowSize > opts.maxWindowSize) {
-    throw formatError(
+    throw frameError(
       'LIMIT_MEMORY',
-      LAYER,
-      `frame at byte ${frameAt} needs a ${formatSize(h.windowSize)} window, more than the limit of ${formatSize(opts.maxWindowSize)}`,
       frameAt,
+      `needs a ${formatSize(h.windowSize)} window, more than the limit of ${formatSize(opts.maxWindowSize)}`,
     );
   }
   if (h.windowSize <= FZSTD_MAX_WINDOW) {
@@ -356,15 +361,24 @@ async function* decodeFrame(src: ByteSource, frameAt: number, opts: ResolvedOpti
   }
   const external = await opts.external();
   if (external === null) {
-    throw formatError(
+    throw frameError(
       'FILTER_UNSUPPORTED',
-      LAYER,
-      `frame at byte ${frameAt} needs a ${formatSize(h.windowSize)} window, more than the built-in decoder supports`,
       frameAt,
+      `needs a ${formatSize(h.windowSize)} window, more than the built-in decoder supports`,
       'install zstd(1)',
     );
   }
   yield* decodeWithExternal(src, header, h, frameAt, external, ctx.signal);
+}
+
+/** True when `b` (1-3 bytes) is how a frame or skippable-frame magic begins. */
+function isMagicPrefix(b: Buffer): boolean {
+  const frame = [0x28, 0xb5, 0x2f];
+  const skip = [0x50, 0x2a, 0x4d];
+  return (
+    b.every((v, i) => v === frame[i]) ||
+    b.every((v, i) => (i === 0 ? (v & 0xf0) === skip[0] : v === skip[i]))
+  );
 }
 
 /** Trailing bytes after the last frame: zeros are padding, anything else one warning. */
@@ -396,7 +410,8 @@ async function* decode(input: ChunkIterable, ctx: FilterContext, opts: ResolvedO
       const n = await src.fill(ZSTD.MAGIC_SIZE);
       if (n === 0 && !first) return;
       if (n < ZSTD.MAGIC_SIZE) {
-        if (first) throw truncated(src, 'frame magic', ZSTD.MAGIC_SIZE);
+        // 1-3 bytes: the start of a magic is a cut frame; anything else is trailing data.
+        if (first || isMagicPrefix(src.peek(n))) throw truncated(src, 'frame magic', ZSTD.MAGIC_SIZE);
         await reportTrailing(src, ctx);
         return;
       }
@@ -499,29 +514,29 @@ export function zstdCliDecoder(command: string): ZstdExternalDecoder {
       }
     })();
 
+    let drainedAll = false;
     try {
       for await (const out of child.stdout as AsyncIterable<Buffer>) yield out;
+      drainedAll = true;
     } finally {
       info.signal?.removeEventListener('abort', onAbort);
-      if (child.exitCode === null && child.signalCode === null) child.kill();
+      // Stopped early (consumer gone, or an error): do not leave zstd running.
+      if (!drainedAll && child.exitCode === null && child.signalCode === null) child.kill();
     }
     await feeding;
     if (feedFailed) throw feedError;
     const r = await exited;
     throwIfAborted(info.signal);
     if (r.error) {
-      throw formatError(
+      throw new ZoneP2vError(
         'FILTER_UNSUPPORTED',
-        LAYER,
-        `could not run ${command} for the frame at byte ${info.offset} (${r.error.message})`,
-        info.offset,
-        'install zstd(1)',
-        { cause: r.error },
+        `${LAYER}: frame at byte ${info.offset} could not be decoded: running ${command} failed (${r.error.message}); install zstd(1)`,
+        { layer: LAYER, offset: info.offset, cause: r.error },
       );
     }
     if (r.code !== 0) {
       const why = stderr.trim().replace(/\s+/g, ' ') || (r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`);
-      throw formatError('FILTER_CORRUPT', LAYER, `zstd(1) failed on the frame at byte ${info.offset}: ${why}`, info.offset);
+      throw frameError('FILTER_CORRUPT', info.offset, `could not be decoded by ${command}: ${why}`);
     }
   };
 }

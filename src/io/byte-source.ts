@@ -80,25 +80,31 @@ export class ByteSource {
     return this.#buffered;
   }
 
-  /** Makes the first `n` buffered bytes contiguous in `#chunks[0]` (n <= buffered). */
+  /**
+   * Makes the first `n` buffered bytes contiguous in `#chunks[0]` (n <= buffered). Only the
+   * bytes needed are copied: the rest of the last chunk touched stays a separate view, so a
+   * small header straddling two 1 MiB chunks copies a few hundred bytes, not a megabyte.
+   */
   #coalesce(n: number): void {
     const first = this.#chunks[0]!;
     if (first.length - this.#head >= n) return;
-    const parts: Buffer[] = [];
+    const merged = Buffer.allocUnsafe(n);
     let got = 0;
     let i = 0;
     let off = this.#head;
+    let tail: Buffer | null = null;
     while (got < n) {
       const c = this.#chunks[i]!;
-      const part = c.subarray(off);
-      parts.push(part);
-      got += part.length;
+      const avail = c.length - off;
+      const k = Math.min(avail, n - got);
+      c.copy(merged, got, off, off + k);
+      got += k;
+      if (k < avail) tail = c.subarray(off + k);
       i++;
       off = 0;
     }
-    // Keep everything of the merged chunks: the last one may extend past n.
-    const merged = Buffer.concat(parts, got);
-    this.#chunks.splice(0, i, merged);
+    if (tail) this.#chunks.splice(0, i, merged, tail);
+    else this.#chunks.splice(0, i, merged);
     this.#head = 0;
   }
 
@@ -122,6 +128,16 @@ export class ByteSource {
     const out = first.subarray(this.#head, this.#head + n);
     this.#advance(n);
     return out;
+  }
+
+  /**
+   * Consumes up to `n` buffered bytes without creating any view (sync); returns how many were
+   * dropped. Readers skip padding and unread bodies with it (hot path).
+   */
+  drop(n: number): number {
+    const k = Math.min(n, this.#buffered);
+    if (k > 0) this.#advance(k);
+    return k;
   }
 
   /**
@@ -177,11 +193,10 @@ export class ByteSource {
 
   /** Skips exactly `n` bytes, pulling as needed; throws TRUNCATED when the stream ends first. */
   async skip(n: number, layer: string, what = 'data'): Promise<void> {
-    let left = n;
+    let left = n - this.drop(n);
     while (left > 0) {
-      if (this.#buffered === 0 && !(await this.#pull())) throw this.truncated(layer, what, left);
-      const c = this.takeChunk(left)!;
-      left -= c.length;
+      if (!(await this.#pull())) throw this.truncated(layer, what, left);
+      left -= this.drop(left);
     }
   }
 

@@ -144,7 +144,7 @@ describe('trailing data', () => {
 
   it('gzip: a corrupted CRC is FILTER_CHECKSUM', async () => {
     const raw = Buffer.from(readCorpus('libarchive/test_extract.cpio.gz'));
-    raw[raw.length - 8] ^= 0xff;
+    raw[raw.length - 8] = raw[raw.length - 8]! ^ 0xff;
     const err = await decode(gzipFilter, [raw]).catch((e) => e);
     expect((err as ZoneP2vError).code).toBe('FILTER_CHECKSUM');
   });
