@@ -24,7 +24,7 @@
  *
  * Invariants that make corrupt input safe (dependencies-research.md §4.2, pitfall 4: a decoder
  * without them reached 22 GB RSS on a fuzz case):
- *   - every live entry c has prefix[c] < c, so a chain walk ends in at most c steps; entries at
+ *   - every live entry c has a prefix < c, so a chain walk ends in at most c steps; entries at
  *     or above the next free code are never read (step 4), and CLEAR zeroes the used part of
  *     the tables anyway (as gzip's clear_tab_prefixof does), so no stale prefix survives;
  *   - lens[c] <= MAX_STRING (65,536) for every entry; the walk writes exactly lens[c] bytes and
@@ -88,17 +88,10 @@ export class LzwDecoder {
   #blockMode = true;
   #maxMaxCode = TABLE_SIZE;
 
-  // String table: entry c is string(prefix[c]) + suffix[c], lens[c] bytes long.
-  readonly #prefix = new Uint16Array(TABLE_SIZE);
-  readonly #suffix = new Uint8Array(TABLE_SIZE);
+  // String table: entry c >= 256 is string(prefix) + suffix, packed as prefix << 8 | suffix
+  // (one load per step of a chain walk, the decoder's inner loop), lens[c] bytes long.
+  readonly #table = new Uint32Array(TABLE_SIZE);
   readonly #lens = new Uint32Array(TABLE_SIZE);
-  /**
-   * Where each entry's string last appeared in the output (absolute offset; -1 unknown). Used
-   * to copy a string from the current output chunk instead of walking its prefix chain (a
-   * chain of dependent loads, the decoder's bottleneck); only positions inside the current
-   * chunk are used, and CLEAR resets the used entries.
-   */
-  readonly #seenAt = new Float64Array(TABLE_SIZE).fill(-1);
 
   // Code reader.
   #nBits = LZW_MIN_BITS;
@@ -112,8 +105,6 @@ export class LzwDecoder {
   #prev = -1;
   #finChar = 0;
   #pendingCode = -1;
-  /** Where the previous code's string starts in the current output chunk (-1: not in it). */
-  #prevAt = -1;
 
   // Input: the chunk being decoded and the stream offset of its first byte.
   #in: Uint8Array = EMPTY;
@@ -131,10 +122,7 @@ export class LzwDecoder {
   constructor(options: LzwDecoderOptions = {}) {
     this.#layer = options.layer ?? 'compress';
     this.#chunkSize = Math.max(options.chunkSize ?? MAX_STRING, MAX_STRING);
-    for (let c = 0; c < 256; c++) {
-      this.#suffix[c] = c;
-      this.#lens[c] = 1;
-    }
+    for (let c = 0; c < 256; c++) this.#lens[c] = 1;
   }
 
   /** Compressed bytes consumed so far. */
@@ -202,7 +190,6 @@ export class LzwDecoder {
     this.#totalOut += this.#outPos;
     this.#out = null;
     this.#outPos = 0;
-    this.#prevAt = -1;
     return out;
   }
 
@@ -247,10 +234,8 @@ export class LzwDecoder {
   #decode(): boolean {
     const input = this.#in;
     const end = input.length;
-    const prefix = this.#prefix;
-    const suffix = this.#suffix;
+    const table = this.#table;
     const lens = this.#lens;
-    const seenAt = this.#seenAt;
     const maxBits = this.#maxBits;
     const maxMaxCode = this.#maxMaxCode;
     const blockMode = this.#blockMode;
@@ -274,10 +259,7 @@ export class LzwDecoder {
     }
     const cap = out.length;
     let op = this.#outPos;
-    // Absolute output offset of out[0]: positions below it are in chunks already handed out.
-    const base = this.#totalOut;
-    // Where the previous code's string starts in `out` (-1: not in this chunk).
-    let prevAt = this.#prevAt;
+
     let code = this.#pendingCode;
     this.#pendingCode = -1;
     let full = false;
@@ -327,10 +309,8 @@ export class LzwDecoder {
         if (code === CLEAR && blockMode) {
           // Zero what was used since the last CLEAR (entries >= free are already zero), so a
           // stale prefix can never be followed; amortised O(1) per code even if CLEARs repeat.
-          prefix.fill(0, FIRST, free);
-          suffix.fill(0, FIRST, free);
+          table.fill(0, FIRST, free);
           lens.fill(0, FIRST, free);
-          seenAt.fill(-1, FIRST, free);
           free = FIRST;
           prev = -1;
           skipBits = ((8 - (sectionCodes & 7)) & 7) * nBits;
@@ -365,45 +345,33 @@ export class LzwDecoder {
         full = true;
         break;
       }
-      const from = known ? seenAt[code]! - base : prevAt;
-      if (from >= 0 && len > 8) {
-        // The string (or, for KwKwK, all of it but the last byte) is already in this chunk.
-        const n = known ? len : len - 1;
-        if (n > 32) {
-          out.copyWithin(op, from, from + n);
-        } else {
-          for (let i = 0; i < n; i++) out[op + i] = out[from + i]!;
-        }
-        if (!known) out[op + n] = finChar;
-        finChar = out[op]!;
+      let p: number;
+      let c: number;
+      if (known) {
+        p = op + len - 1;
+        c = code;
       } else {
-        let p: number;
-        let c: number;
-        if (known) {
-          p = op + len - 1;
-          c = code;
-        } else {
-          out[op + len - 1] = finChar;
-          p = op + len - 2;
-          c = prev;
-        }
-        while (c >= 256) {
-          out[p--] = suffix[c]!;
-          c = prefix[c]!;
-        }
-        out[p] = c;
-        if (p !== op) {
-          this.#done = true;
-          throw formatError(
-            'FILTER_CORRUPT',
-            this.#layer,
-            `inconsistent string table at code ${code}`,
-            this.#codeOffset(pos, bitCnt, nBits),
-            'the .Z data is corrupt',
-          );
-        }
-        finChar = c;
+        out[op + len - 1] = finChar;
+        p = op + len - 2;
+        c = prev;
       }
+      while (c >= 256) {
+        const e = table[c]!;
+        out[p--] = e & 0xff;
+        c = e >>> 8;
+      }
+      out[p] = c;
+      if (p !== op) {
+        this.#done = true;
+        throw formatError(
+          'FILTER_CORRUPT',
+          this.#layer,
+          `inconsistent string table at code ${code}`,
+          this.#codeOffset(pos, bitCnt, nBits),
+          'the .Z data is corrupt',
+        );
+      }
+      finChar = c;
       if (prev >= 0 && free < maxMaxCode) {
         const nl = lens[prev]! + 1;
         if (nl > MAX_STRING) {
@@ -416,15 +384,10 @@ export class LzwDecoder {
             'the .Z data is corrupt',
           );
         }
-        prefix[free] = prev;
-        suffix[free] = finChar;
+        table[free] = (prev << 8) | finChar;
         lens[free] = nl;
-        // string(prev) + finChar sits at prevAt: string(prev) then this code's first byte.
-        seenAt[free] = prevAt >= 0 ? base + prevAt : -1;
         free++;
       }
-      seenAt[code] = base + op;
-      prevAt = op;
       op += len;
       prev = code;
       code = -1;
@@ -443,7 +406,6 @@ export class LzwDecoder {
     this.#free = free;
     this.#prev = prev;
     this.#finChar = finChar;
-    this.#prevAt = prevAt;
     this.#outPos = op;
     return full;
   }

@@ -10,8 +10,9 @@
 import type { Entry } from '../entry/entry.js';
 import type { WarningHandler } from '../errors.js';
 import type { ByteSource } from '../io/byte-source.js';
+import type { RandomAccess } from '../io/random-access.js';
 
-export type FormatName = 'cpio' | 'tar' | 'ufsdump' | 'zip';
+export type FormatName = 'cpio' | 'tar' | 'ufsdump' | 'zip' | 'directory';
 
 export interface FormatBid {
   /** Bits verified; the highest bid over all formats, filters and envelopes wins. */
@@ -36,6 +37,11 @@ export interface FormatReadOptions {
   /** Largest meta record (pax header, GNU long name, ACL text) accepted; default 1 MiB. */
   maxMetaSize?: number;
   signal?: AbortSignal;
+  /**
+   * Random access to the same bytes as `src`, from offset 0, when the input is a plain file
+   * with no filter or envelope around the format (zip reads its central directory with it).
+   */
+  randomAccess?: RandomAccess;
 }
 
 export interface FormatReader {

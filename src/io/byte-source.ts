@@ -17,6 +17,7 @@
  */
 
 import { formatError } from '../errors.js';
+import type { RandomAccess } from './random-access.js';
 
 export type ChunkIterable = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
@@ -24,6 +25,10 @@ export class ByteSource {
   /** Layer name used in error messages (`input`, `gzip`, `compress`...). */
   readonly layer: string;
   #iter: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+  /** Seekable mode (a plain file): chunks are read at #filePos; a long skip seeks instead of reading. */
+  #ra: RandomAccess | null = null;
+  #filePos = 0;
+  #prefetch: { pos: number; data: Promise<Buffer> } | null = null;
   #chunks: Buffer[] = [];
   #head = 0;
   #buffered = 0;
@@ -54,9 +59,56 @@ export class ByteSource {
     return this.#eof;
   }
 
+  /**
+   * A source over a plain file that skips by seeking: listing an uncompressed archive then reads
+   * only the headers of large members (bsdtar does the same with lseek). One chunk is read
+   * ahead so I/O overlaps with parsing.
+   */
+  static fromRandomAccess(ra: RandomAccess, layer = 'input', chunk = 1024 * 1024): ByteSource {
+    const src = new ByteSource([], layer);
+    src.#ra = ra;
+    src.#chunkSize = chunk;
+    return src;
+  }
+
+  #chunkSize = 1024 * 1024;
+
+  #readAt(pos: number): Promise<Buffer> {
+    if (this.#prefetch && this.#prefetch.pos === pos) {
+      const d = this.#prefetch.data;
+      this.#prefetch = null;
+      return d;
+    }
+    return this.#ra!.read(pos, this.#chunkSize);
+  }
+
+  async #pullSeekable(): Promise<boolean> {
+    const ra = this.#ra!;
+    if (this.#filePos >= ra.size) {
+      this.#eof = true;
+      return false;
+    }
+    const b = await this.#readAt(this.#filePos);
+    if (b.length === 0) {
+      this.#eof = true;
+      return false;
+    }
+    this.#filePos += b.length;
+    if (this.#filePos < ra.size) {
+      const pos = this.#filePos;
+      const data = ra.read(pos, this.#chunkSize);
+      data.catch(() => {}); // an unused prefetch must not become an unhandled rejection
+      this.#prefetch = { pos, data };
+    }
+    this.#chunks.push(b);
+    this.#buffered += b.length;
+    return true;
+  }
+
   /** Pulls one more chunk. Returns false at EOF. */
   async #pull(): Promise<boolean> {
     if (this.#eof) return false;
+    if (this.#ra) return this.#pullSeekable();
     for (;;) {
       const r = await this.#iter.next();
       if (r.done) {
@@ -194,6 +246,19 @@ export class ByteSource {
   /** Skips exactly `n` bytes, pulling as needed; throws TRUNCATED when the stream ends first. */
   async skip(n: number, layer: string, what = 'data'): Promise<void> {
     let left = n - this.drop(n);
+    if (left > 0 && this.#ra && !this.#eof) {
+      // Seek: the skipped bytes are never read.
+      const end = this.#filePos + left;
+      if (end > this.#ra.size) {
+        this.#position += this.#ra.size - this.#filePos;
+        this.#filePos = this.#ra.size;
+        this.#eof = true;
+        throw this.truncated(layer, what, end - this.#ra.size);
+      }
+      this.#filePos = end;
+      this.#position += left;
+      return;
+    }
     while (left > 0) {
       if (!(await this.#pull())) throw this.truncated(layer, what, left);
       left -= this.drop(left);

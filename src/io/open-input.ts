@@ -18,7 +18,11 @@ export interface Input {
   stream: AsyncIterable<Buffer>;
 }
 
-export async function openInput(path: string, stdin: Readable = process.stdin): Promise<Input> {
+/**
+ * `lazy`: the file is opened only when `stream` is first iterated (callers that read a regular
+ * file through random access instead never open it twice).
+ */
+export async function openInput(path: string, stdin: Readable = process.stdin, options: { lazy?: boolean } = {}): Promise<Input> {
   if (path === '-') return { name: 'standard input', size: undefined, stream: stdin as AsyncIterable<Buffer> };
   let size: number | undefined;
   try {
@@ -31,6 +35,12 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     if (e instanceof ZoneP2vError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new ZoneP2vError(code === 'ENOENT' ? 'IO_NOT_FOUND' : 'IO_READ', `${path}: cannot open (${code === 'ENOENT' ? 'no such file' : (e as Error).message})`, { file: path, cause: e });
+  }
+  if (options.lazy) {
+    const stream: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => wrapReadErrors(createReadStream(path, { highWaterMark: READ_CHUNK }), path),
+    };
+    return { name: path, size, stream };
   }
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
   return { name: path, size, stream: wrapReadErrors(stream, path) };

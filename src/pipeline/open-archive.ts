@@ -18,8 +18,9 @@ import type { Entry } from '../entry/entry.js';
 import type { FlarInfo } from '../envelopes/flar.js';
 import { isZoneP2vError, ZoneP2vError, type WarningHandler } from '../errors.js';
 import type { FilterName } from '../filters/filter.js';
-import { newStats, type FormatName, type FormatReader, type ReaderStats } from '../formats/format.js';
+import { newStats, type FormatName, type FormatReadOptions, type FormatReader, type ReaderStats } from '../formats/format.js';
 import { ByteSource, type ChunkIterable } from '../io/byte-source.js';
+import type { RandomAccess } from '../io/random-access.js';
 import { detect, HEAD_SIZE } from '../detect/detect.js';
 import { refusalFor } from '../detect/refusals.js';
 
@@ -40,6 +41,8 @@ export interface OpenOptions {
   signal?: AbortSignal;
   /** Largest meta record a format reader accepts (default 1 MiB). */
   maxMetaSize?: number;
+  /** Random access to the input file, if it is one; used only when no layer was peeled. */
+  randomAccess?: RandomAccess;
 }
 
 export interface ArchiveReader {
@@ -62,7 +65,11 @@ export function describeChain(layers: readonly Layer[]): string {
   return layers.map((l) => (l.variant ? `${l.name} (${l.variant})` : l.name)).join(' > ');
 }
 
-export async function openArchive(input: ChunkIterable, options: OpenOptions = {}): Promise<ArchiveReader> {
+/**
+ * Opens `input` (chunks, or a ByteSource such as ByteSource.fromRandomAccess for a plain file)
+ * and detects its layers.
+ */
+export async function openArchive(input: ChunkIterable | ByteSource, options: OpenOptions = {}): Promise<ArchiveReader> {
   const onWarning: WarningHandler = options.onWarning ?? (() => {});
   const warn: WarningHandler = (w) => {
     if (options.name && !w.file) w.file = options.name;
@@ -70,7 +77,7 @@ export async function openArchive(input: ChunkIterable, options: OpenOptions = {
   };
   const layers: Layer[] = [];
   let flar: FlarInfo | undefined;
-  let src = new ByteSource(input, 'input');
+  let src = input instanceof ByteSource ? input : new ByteSource(input, 'input');
   try {
     for (let depth = 0; depth < MAX_LAYERS; depth++) {
       options.signal?.throwIfAborted();
@@ -173,7 +180,11 @@ function formatReader(
       if (started) throw new Error('entries() can be called only once');
       started = true;
       try {
-        const readOptions = { onWarning: warn, ...(options.maxMetaSize ? { maxMetaSize: options.maxMetaSize } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+        const readOptions: FormatReadOptions = { onWarning: warn };
+        if (options.maxMetaSize) readOptions.maxMetaSize = options.maxMetaSize;
+        if (options.signal) readOptions.signal = options.signal;
+        // Random access only when the format stream is the file itself.
+        if (options.randomAccess && layers.length === 1) readOptions.randomAccess = options.randomAccess;
         for await (const entry of format.read(src, stats, readOptions)) {
           options.signal?.throwIfAborted();
           yield entry;

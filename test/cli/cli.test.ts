@@ -115,6 +115,17 @@ describe('zonep2v list', () => {
     expect(run(['list', '-a', empty])).toMatchObject({ code: 254, stderr: expect.stringMatching(/detect: the input is empty/) });
   });
 
+  it('-d DIR lists a directory tree; -a and -d together is a usage error', () => {
+    const d = join(tmp, 'tree');
+    execFileSync('mkdir', ['-p', join(d, 'etc')]);
+    writeFileSync(join(d, 'etc', 'motd'), 'hello\n');
+    const r = run(['list', '-d', d]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('.\netc\netc/motd\n');
+    expect(run(['list', '-a', SAMPLE, '-d', d]).code).toBe(253);
+    expect(run(['inspect', '-d', join(tmp, 'missing')])).toMatchObject({ code: 254, stderr: expect.stringMatching(/no such directory/) });
+  });
+
   it('usage errors exit 253', () => {
     expect(run(['list']).code).toBe(253);
     expect(run(['list', '-a']).code).toBe(253);

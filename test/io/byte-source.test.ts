@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ByteSource } from '../../src/io/byte-source.js';
+import { openRandomAccess } from '../../src/io/random-access.js';
 import { readLine } from '../../src/io/line-reader.js';
 import { ZoneP2vError } from '../../src/errors.js';
 import { asAsync, randomChunks } from '../support/chunking.js';
@@ -55,6 +59,47 @@ describe('ByteSource', () => {
     expect(err).toBeInstanceOf(ZoneP2vError);
     expect(err.code).toBe('FORMAT_TRUNCATED');
     expect(err.message).toMatch(/^cpio-newc: unexpected end of data in header .* at byte 2; the archive is truncated$/);
+  });
+});
+
+describe('ByteSource over a file (seeking skips)', () => {
+  it('reads and skips the same bytes as the streamed source, under any chunk size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zonep2v-bs-'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 0, maxLength: 5000 }),
+        fc.integer({ min: 1, max: 700 }),
+        fc.array(fc.record({ skip: fc.boolean(), n: fc.integer({ min: 0, max: 900 }) }), { maxLength: 30 }),
+        async (bytes, chunk, ops) => {
+          const file = join(dir, 'f');
+          writeFileSync(file, bytes);
+          const ra = await openRandomAccess(file);
+          const src = ByteSource.fromRandomAccess(ra, 'input', chunk);
+          const data = Buffer.from(bytes);
+          let pos = 0;
+          try {
+            for (const { skip, n } of ops) {
+              if (pos + n > data.length) {
+                const err = await (skip ? src.skip(n, 'test') : src.read(n, 'test')).catch((e) => e);
+                expect(err).toBeInstanceOf(ZoneP2vError);
+                expect(err.code).toBe('FORMAT_TRUNCATED');
+                return;
+              }
+              if (skip) await src.skip(n, 'test');
+              else expect((await src.read(n, 'test')).equals(data.subarray(pos, pos + n))).toBe(true);
+              pos += n;
+              expect(src.position).toBe(pos);
+            }
+            const rest: Buffer[] = [];
+            for await (const c of src.rest()) rest.push(c);
+            expect(Buffer.concat(rest).equals(data.subarray(pos))).toBe(true);
+          } finally {
+            await ra.close();
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -9,7 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { ZoneP2vError } from '../../src/errors.js';
 import { asAsync, CHUNKINGS } from '../support/chunking.js';
-import { readCorpus, readManifest, type ManifestRow } from '../support/corpus.js';
+import { corpusPath, readCorpus, readManifest, type ManifestRow } from '../support/corpus.js';
+import { ByteSource } from '../../src/io/byte-source.js';
+import { openRandomAccess } from '../../src/io/random-access.js';
 import { expectedTokens, listStream, withoutSize } from '../support/listing.js';
 
 const rows = readManifest();
@@ -36,6 +38,15 @@ describe('corpus listings match MANIFEST.tsv', () => {
         const { tokens } = await listBytes(bytes, ch);
         expect(tokens, `${row.filename} (${ch.name} chunks)`).toEqual(expected);
         first ??= tokens;
+      }
+      // From the file itself with pread and seeking skips (what the CLI does for a plain
+      // file), in small chunks so that skips cross chunk boundaries and seek past them.
+      const ra = await openRandomAccess(corpusPath(row.filename));
+      try {
+        const { tokens } = await listStream(ByteSource.fromRandomAccess(ra, 'input', 333));
+        expect(tokens, `${row.filename} (random access)`).toEqual(expected);
+      } finally {
+        await ra.close();
       }
     });
   }

@@ -6,6 +6,7 @@
 import type { Entry } from '../../src/entry/entry.js';
 import { openArchive, type ArchiveReader } from '../../src/pipeline/open-archive.js';
 import type { ZoneP2vError } from '../../src/errors.js';
+import type { ByteSource } from '../../src/io/byte-source.js';
 import { unescapeOctal } from './corpus.js';
 
 const l1 = (b: Buffer) => b.toString('latin1');
@@ -50,7 +51,7 @@ export interface Listing {
 }
 
 /** Opens and lists a stream completely (bodies skipped). */
-export async function listStream(input: AsyncIterable<Buffer>): Promise<Listing> {
+export async function listStream(input: AsyncIterable<Buffer> | ByteSource): Promise<Listing> {
   const warnings: ZoneP2vError[] = [];
   const archive = await openArchive(input, { onWarning: (w) => warnings.push(w) });
   const entries: Entry[] = [];

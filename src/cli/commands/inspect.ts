@@ -5,24 +5,24 @@
 
 import type { EntryType } from '../../entry/entry.js';
 import type { ZoneP2vError } from '../../errors.js';
-import { openInput } from '../../io/open-input.js';
-import { describeChain, openArchive } from '../../pipeline/open-archive.js';
+import { describeChain } from '../../pipeline/open-archive.js';
+import { openImage, type ImageSpec } from '../../pipeline/open-image.js';
 import { LineWriter } from '../output.js';
 import { warningLine } from '../report.js';
 
 export interface InspectOptions {
-  archive: string;
+  image: ImageSpec;
   json: boolean;
 }
 
 export async function inspectCommand(opts: InspectOptions): Promise<void> {
-  const input = await openInput(opts.archive);
   const warnings: string[] = [];
   const onWarning = (w: ZoneP2vError) => {
     warnings.push(w.message);
-    if (!opts.json) process.stderr.write(warningLine(w, input.name) + '\n');
+    if (!opts.json) process.stderr.write(warningLine(w) + '\n');
   };
-  const archive = await openArchive(input.stream, { name: input.name, onWarning });
+  const image = await openImage(opts.image, { onWarning });
+  const archive = image.reader;
   const byType: Partial<Record<EntryType, number>> = {};
   let dataBytes = 0;
   try {
@@ -31,11 +31,11 @@ export async function inspectCommand(opts: InspectOptions): Promise<void> {
       if (e.type === 'file' || e.type === 'hardlink') dataBytes += e.size;
     }
   } finally {
-    await archive.close();
+    await image.close();
   }
   const report = {
-    archive: input.name,
-    size: input.size ?? null,
+    archive: image.name,
+    size: image.size ?? null,
     layers: archive.layers.map((l) => ({ kind: l.kind, name: l.name, ...(l.variant ? { variant: l.variant } : {}) })),
     chain: describeChain(archive.layers),
     format: archive.format,
@@ -62,7 +62,7 @@ export async function inspectCommand(opts: InspectOptions): Promise<void> {
   } else {
     await out.line(`Image:        ${report.archive}${report.size !== null ? ` (${report.size} bytes)` : ''}`);
     await out.line(`Layers:       ${report.chain}`);
-    await out.line(`Format:       ${report.format ?? 'none (empty stream)'}${report.variant && report.format ? ` (${report.variant})` : ''}`);
+    await out.line(`Format:       ${report.format ?? 'none (empty stream)'}${report.variant && report.format && report.variant !== report.format ? ` (${report.variant})` : ''}`);
     if (report.flar) {
       await out.line(`Flash archive ${report.flar.version}, payload at byte ${report.flar.payloadOffset}:`);
       for (const [k, v] of Object.entries(report.flar.identification)) await out.line(`  ${k}=${v.replace(/\n/g, '\\n')}`);

@@ -2,27 +2,27 @@
 
 import { escapePath } from '../../entry/escape-path.js';
 import type { ZoneP2vError } from '../../errors.js';
-import { openInput } from '../../io/open-input.js';
-import { describeChain, openArchive } from '../../pipeline/open-archive.js';
+import { describeChain } from '../../pipeline/open-archive.js';
+import { openImage, type ImageSpec } from '../../pipeline/open-image.js';
 import { jsonEntry, verboseLine } from '../format-entry.js';
 import { LineWriter } from '../output.js';
 import { warningLine } from '../report.js';
 
 export interface ListOptions {
-  archive: string;
+  image: ImageSpec;
   verbose: boolean;
   json: boolean;
 }
 
 export async function listCommand(opts: ListOptions): Promise<void> {
-  const input = await openInput(opts.archive);
   const out = new LineWriter(process.stdout);
   const warnings: ZoneP2vError[] = [];
   const onWarning = (w: ZoneP2vError) => {
     warnings.push(w);
-    process.stderr.write(warningLine(w, input.name) + '\n');
+    process.stderr.write(warningLine(w) + '\n');
   };
-  const archive = await openArchive(input.stream, { name: input.name, onWarning });
+  const image = await openImage(opts.image, { onWarning });
+  const archive = image.reader;
   try {
     for await (const entry of archive.entries()) {
       if (out.closed) break;
@@ -34,7 +34,7 @@ export async function listCommand(opts: ListOptions): Promise<void> {
       await out.line(
         JSON.stringify({
           summary: {
-            archive: input.name,
+            archive: image.name,
             layers: describeChain(archive.layers),
             format: archive.format,
             variant: archive.stats.variant,
@@ -47,6 +47,6 @@ export async function listCommand(opts: ListOptions): Promise<void> {
     }
   } finally {
     await out.flush();
-    await archive.close();
+    await image.close();
   }
 }
