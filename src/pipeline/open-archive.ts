@@ -43,6 +43,40 @@ export interface OpenOptions {
   maxMetaSize?: number;
   /** Random access to the input file, if it is one; used only when no layer was peeled. */
   randomAccess?: RandomAccess;
+  /**
+   * Decompression-bomb guard: a filter whose output exceeds this many times its input (counted
+   * over the whole stream, once at least RATIO_FLOOR bytes were produced) stops the run with
+   * LIMIT_RATIO. Default 1000 (node-tar's); 0 disables.
+   */
+  maxRatio?: number;
+}
+
+/** Output a filter may produce before the ratio is judged (small archives of sparse zeros pass). */
+export const RATIO_FLOOR = 256 * 1024 * 1024;
+export const DEFAULT_MAX_RATIO = 1000;
+
+/** Counts the compressed bytes handed to a filter. */
+async function* counted(input: AsyncIterable<Buffer>, counter: { n: number }): AsyncGenerator<Buffer> {
+  for await (const c of input) {
+    counter.n += c.length;
+    yield c;
+  }
+}
+
+/** Passes a filter's output through, stopping it when the output/input ratio exceeds the limit. */
+async function* ratioGuard(output: AsyncIterable<Buffer>, consumed: { n: number }, name: string, maxRatio: number): AsyncGenerator<Buffer> {
+  let produced = 0;
+  for await (const c of output) {
+    produced += c.length;
+    if (maxRatio > 0 && produced > RATIO_FLOOR && produced > maxRatio * consumed.n) {
+      throw new ZoneP2vError(
+        'LIMIT_RATIO',
+        `${name}: ${produced} bytes decompressed from ${consumed.n} (more than ${maxRatio} times the input); this looks like a decompression bomb; raise the ratio limit if the image is trusted`,
+        { layer: name, offset: produced },
+      );
+    }
+    yield c;
+  }
 }
 
 export interface ArchiveReader {
@@ -105,8 +139,9 @@ export async function openArchive(input: ChunkIterable | ByteSource, options: Op
       if (winner.kind === 'filter') {
         const filter = winner.filter;
         layers.push({ kind: 'filter', name: filter.name });
-        const decoded = filter.open(src.rest(), { onWarning: warn, ...(options.signal ? { signal: options.signal } : {}) });
-        src = new ByteSource(decoded, filter.name);
+        const consumed = { n: 0 };
+        const decoded = filter.open(counted(src.rest(), consumed), { onWarning: warn, ...(options.signal ? { signal: options.signal } : {}) });
+        src = new ByteSource(ratioGuard(decoded, consumed, filter.name, options.maxRatio ?? DEFAULT_MAX_RATIO), filter.name);
         continue;
       }
       if (winner.kind === 'envelope') {
