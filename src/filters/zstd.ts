@@ -7,8 +7,12 @@
  *
  * State per frame: the parsed header, the decoder (fzstd, or an external `zstd -dc`), the count
  * of decoded bytes and a running XXH64 when the frame carries a checksum. Invariants: at most
- * one block's compressed bytes are buffered here (Block_Maximum_Size <= 128 KiB, checked before
- * reading the block), plus fzstd's window; memory does not grow with the stream.
+ * 128 KiB of compressed bytes are buffered here (one maximal block, or a batch of smaller ones;
+ * Block_Maximum_Size is checked before a block is read), plus fzstd's window (<= 32 MiB); memory
+ * does not grow with the stream.
+ *
+ * fzstd runs inside a node:vm context with a time limit per push, because crafted blocks make
+ * it loop for minutes or forever (see "fzstd, with a time limit" below).
  *
  * Routing (dependencies-research.md §4.3: fzstd 0.1.1 silently returns wrong bytes for
  * back-references beyond 2^25 bytes, and knows nothing of dictionaries):
@@ -22,14 +26,17 @@
  * declared) and the content checksum ourselves (fzstd verifies neither).
  *
  * Between frames: a skippable frame is skipped; EOF ends the stream; zero bytes are accepted
- * silently as padding; anything else after the first frame is trailing garbage, reported once
- * as a FILTER_TRAILING_DATA warning (as the gzip filter does). Truncation anywhere inside a
- * frame is FILTER_TRUNCATED with the offset.
+ * silently as padding; 1-3 final bytes that begin a magic are a cut frame (FILTER_TRUNCATED);
+ * anything else after the first frame is trailing garbage, reported once as a
+ * FILTER_TRAILING_DATA warning (as the gzip filter does). Truncation anywhere inside a frame is
+ * FILTER_TRUNCATED with the offset.
  */
 
 import { spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import vm from 'node:vm';
 import { Decompress } from 'fzstd';
 import { formatError, ZoneP2vError } from '../errors.js';
 import { ByteSource, type ChunkIterable } from '../io/byte-source.js';
@@ -80,6 +87,12 @@ export interface ZstdFilterOptions {
   external?: ZstdExternalDecoder | null;
   /** Largest Window_Size accepted at all; above it, LIMIT_MEMORY. Default 2 GiB. */
   maxWindowSize?: number;
+  /**
+   * Time limit for one run of the built-in decoder (a batch of blocks, at most 2 MiB of
+   * output); a run that takes longer is FILTER_CORRUPT (hostile input can make fzstd spin).
+   * Default 5000 ms.
+   */
+  blockTimeoutMs?: number;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -95,10 +108,12 @@ function frameError(
   what: string,
   hint?: string,
   offset = frameAt,
+  cause?: unknown,
 ): ZoneP2vError {
   return new ZoneP2vError(code, `${LAYER}: frame at byte ${frameAt} ${what}${hint ? `; ${hint}` : ''}`, {
     layer: LAYER,
     offset,
+    cause,
   });
 }
 
@@ -135,8 +150,89 @@ async function skipBytes(src: ByteSource, n: number, what: string, signal: Abort
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// fzstd, with a time limit
+//
+// fzstd 0.1.1 can be made to spin for minutes or forever by a few crafted bytes: an FSE
+// Huffman-weight table with a single symbol never consumes bits (checkHuffmanWeights rejects
+// that one up front), and a block declaring ~98,000 sequences of 128 KiB matches loops 10^10
+// times because fzstd neither checks that its bitstream is used up nor stops at the block's
+// output size. A synchronous loop cannot be interrupted from outside, except by V8's
+// TerminateExecution, which node:vm exposes as the `timeout` of a script run. So fzstd is
+// loaded into its own vm context and every push runs with a time limit; a push that does not
+// finish in time is a corrupt block. A timed run costs about 0.2 ms (a watchdog thread), so
+// consecutive blocks are pushed together, up to BATCH_BYTES of input and BATCH_BLOCKS blocks
+// (at most 16 x 128 KiB of output per run).
+
+const BATCH_BYTES = 128 * 1024;
+const BATCH_BLOCKS = 16;
+/** Default time limit for one fzstd push (a batch of at most 2 MiB of output; real data takes ms). */
+export const DEFAULT_BLOCK_TIMEOUT_MS = 5000;
+
+interface FzstdDecoder {
+  push(chunk: Uint8Array, final?: boolean): unknown;
+}
+
+interface FzstdRunner {
+  create(onData: (data: Uint8Array, final?: boolean) => void): FzstdDecoder;
+  push(decoder: FzstdDecoder, data: Uint8Array, final: boolean, timeoutMs: number): void;
+}
+
+let runner: Promise<FzstdRunner> | undefined;
+
+function getRunner(): Promise<FzstdRunner> {
+  runner ??= loadRunner();
+  return runner;
+}
+
+async function loadRunner(): Promise<FzstdRunner> {
+  try {
+    const file = createRequire(import.meta.url).resolve('fzstd'); // the CommonJS build
+    const source = await readFile(file, 'utf8');
+    const context = vm.createContext({});
+    // Wrapped in a function: top-level `var`s of a script would live on the context's global
+    // object, whose accesses go through interceptors and make fzstd 4x slower.
+    const factory = vm.runInContext(`(function (exports, module) {\n${source}\n})`, context, { filename: file }) as (
+      exports: object,
+      module: { exports: object },
+    ) => void;
+    const mod: { exports: { Decompress?: new (onData: (data: Uint8Array, final?: boolean) => void) => FzstdDecoder } } = {
+      exports: {},
+    };
+    factory(mod.exports, mod);
+    const Sandboxed = mod.exports.Decompress;
+    if (typeof Sandboxed !== 'function') throw new Error('fzstd did not export Decompress');
+    const push = new vm.Script('decoder.push(data, final)');
+    const c = context as { decoder?: unknown; data?: unknown; final?: unknown };
+    return {
+      create: (onData) => new Sandboxed(onData),
+      push(decoder, data, final, timeoutMs) {
+        c.decoder = decoder;
+        c.data = data;
+        c.final = final;
+        try {
+          push.runInContext(context, { timeout: timeoutMs });
+        } finally {
+          c.decoder = undefined;
+          c.data = undefined;
+        }
+      },
+    };
+  } catch {
+    // Bundled without node_modules, or vm unavailable: plain fzstd, without the time limit.
+    return {
+      create: (onData) => new Decompress(onData),
+      push: (decoder, data, final) => void decoder.push(data, final),
+    };
+  }
+}
+
+function isTimeout(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+}
+
 /**
- * Adapter over fzstd's streaming Decompress for one frame, fed whole blocks.
+ * One frame's fzstd decoder, fed whole blocks (a batch of consecutive blocks per push).
  *
  * fzstd keeps the unconsumed tail of each push in an internal list and only clears that list
  * when the tail is non-empty; with whole blocks the tail is always an empty view, and the list
@@ -144,32 +240,37 @@ async function skipBytes(src: ByteSource, n: number, what: string, signal: Abort
  * each push while it holds no pending bytes (fzstd 0.1.1, `Decompress.prototype.push`).
  */
 class FzstdFrame {
-  readonly #dec: Decompress;
+  readonly #runner: FzstdRunner;
+  readonly #dec: FzstdDecoder;
+  readonly #timeoutMs: number;
   #out: Uint8Array[] = [];
   #header: Uint8Array | null;
 
-  constructor(header: Uint8Array) {
+  constructor(runner: FzstdRunner, header: Uint8Array, timeoutMs: number) {
+    this.#runner = runner;
     this.#header = header;
-    this.#dec = new Decompress((data) => {
+    this.#timeoutMs = timeoutMs;
+    this.#dec = runner.create((data) => {
       if (data.length > 0) this.#out.push(data);
     });
   }
 
   /**
-   * Decodes one whole block (3-byte header + content). The last block goes in as fzstd's final
-   * push, followed by the checksum bytes when the frame has them (fzstd expects to skip them).
+   * Decodes whole blocks (3-byte header + content each). The frame's last block goes in as
+   * fzstd's final push, followed by the checksum bytes when the frame has them (fzstd expects
+   * to skip them). Throws whatever fzstd throws, or the vm timeout error.
    */
-  block(block: Uint8Array, last: boolean, checksum: Uint8Array | undefined): Uint8Array[] {
-    let data = block;
-    if (this.#header !== null || checksum !== undefined) {
-      const parts: Uint8Array[] = [];
-      if (this.#header !== null) parts.push(this.#header);
-      parts.push(block);
-      if (checksum !== undefined) parts.push(checksum);
-      data = Buffer.concat(parts);
-      this.#header = null;
+  blocks(blocks: Uint8Array[], last: boolean, checksum: Uint8Array | undefined): Uint8Array[] {
+    const parts = this.#header !== null ? [this.#header, ...blocks] : blocks;
+    if (checksum !== undefined) parts.push(checksum);
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    this.#header = null;
+    try {
+      this.#runner.push(this.#dec, data, last, this.#timeoutMs);
+    } catch (e) {
+      if (isTimeout(e)) runner = undefined; // the context was interrupted mid-call: start afresh
+      throw e;
     }
-    this.#dec.push(data, last);
     const internal = this.#dec as unknown as { c?: unknown; l?: unknown };
     if (internal.l === 0 && Array.isArray(internal.c)) internal.c = [];
     const out = this.#out;
@@ -257,32 +358,61 @@ async function* decodeWithFzstd(
   header: Buffer,
   h: FrameHeader,
   frameAt: number,
+  opts: ResolvedOptions,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Buffer> {
   const account = new FrameAccount(h, frameAt);
-  const frame = new FzstdFrame(Buffer.from(header));
+  const frame = new FzstdFrame(await getRunner(), Buffer.from(header), opts.blockTimeoutMs);
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let batchAt = 0;
+  const run = (last: boolean, checksum: Buffer | undefined): Uint8Array[] => {
+    const blocks = batch;
+    batch = [];
+    batchBytes = 0;
+    try {
+      return frame.blocks(blocks, last, checksum);
+    } catch (e) {
+      if (isTimeout(e)) {
+        throw frameError(
+          'FILTER_CORRUPT',
+          frameAt,
+          `has blocks (from byte ${batchAt}) that the built-in decoder did not finish within ${opts.blockTimeoutMs} ms`,
+          'the data is corrupt or hostile',
+          batchAt,
+        );
+      }
+      const detail = (e as { message?: unknown } | null)?.message ?? String(e);
+      throw frameError('FILTER_CORRUPT', frameAt, `has a corrupt block from byte ${batchAt} on (${String(detail)})`, 'the data is corrupt', batchAt, e);
+    }
+  };
   for (;;) {
     throwIfAborted(signal);
     const { bh, at } = await nextBlock(src, h, frameAt);
-    const block = await need(src, ZSTD.BLOCK_HEADER_SIZE + bh.contentSize, 'block');
+    const size = ZSTD.BLOCK_HEADER_SIZE + bh.contentSize;
+    if (batch.length > 0 && (batchBytes + size > BATCH_BYTES || batch.length >= BATCH_BLOCKS)) {
+      for (const o of run(false, undefined)) {
+        account.add(o);
+        yield toBuffer(o);
+        throwIfAborted(signal);
+      }
+    }
+    const block = await need(src, size, 'block');
     if (bh.type === BlockType.Compressed) {
       const problem = checkHuffmanWeights(block.subarray(ZSTD.BLOCK_HEADER_SIZE));
-      if (problem) throw formatError('FILTER_CORRUPT', LAYER, problem, at, 'the data is corrupt');
+      if (problem) throw frameError('FILTER_CORRUPT', frameAt, `has a bad block at byte ${at}: ${problem}`, 'the data is corrupt', at);
     }
-    const checksumAt = src.position;
-    const checksum = bh.last && h.hasChecksum ? Buffer.from(await need(src, ZSTD.CHECKSUM_SIZE, 'content checksum')) : undefined;
-    let outs: Uint8Array[];
-    try {
-      outs = frame.block(block, bh.last, checksum);
-    } catch (e) {
-      const detail = e instanceof Error ? e.message : String(e);
-      throw formatError('FILTER_CORRUPT', LAYER, `corrupt block (${detail})`, at, 'the data is corrupt', { cause: e });
-    }
-    for (const o of outs) {
-      account.add(o);
-      yield toBuffer(o);
-    }
+    if (batch.length === 0) batchAt = at;
+    batch.push(block);
+    batchBytes += size;
     if (bh.last) {
+      const checksumAt = src.position;
+      const checksum = h.hasChecksum ? Buffer.from(await need(src, ZSTD.CHECKSUM_SIZE, 'content checksum')) : undefined;
+      for (const o of run(true, checksum)) {
+        account.add(o);
+        yield toBuffer(o);
+        throwIfAborted(signal);
+      }
       account.end(checksum, checksumAt);
       return;
     }
@@ -323,6 +453,7 @@ async function* decodeWithExternal(
   for await (const o of external(frameBytes(), info)) {
     account.add(o);
     yield toBuffer(o);
+    throwIfAborted(signal);
   }
   if (!complete) {
     throw frameError('FILTER_CORRUPT', frameAt, 'was not read to its end by the external decoder');
@@ -333,6 +464,7 @@ async function* decodeWithExternal(
 interface ResolvedOptions {
   external: () => Promise<ZstdExternalDecoder | null>;
   maxWindowSize: number;
+  blockTimeoutMs: number;
 }
 
 async function* decodeFrame(src: ByteSource, frameAt: number, opts: ResolvedOptions, ctx: FilterContext): AsyncGenerator<Buffer> {
@@ -356,7 +488,7 @@ async function* decodeFrame(src: ByteSource, frameAt: number, opts: ResolvedOpti
     );
   }
   if (h.windowSize <= FZSTD_MAX_WINDOW) {
-    yield* decodeWithFzstd(src, header, h, frameAt, ctx.signal);
+    yield* decodeWithFzstd(src, header, h, frameAt, opts, ctx.signal);
     return;
   }
   const external = await opts.external();
@@ -564,6 +696,7 @@ export function createZstdFilter(options: ZstdFilterOptions = {}): Filter {
   const { external } = options;
   const resolved: ResolvedOptions = {
     maxWindowSize: options.maxWindowSize ?? DEFAULT_MAX_WINDOW,
+    blockTimeoutMs: options.blockTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
     external:
       external !== undefined
         ? () => Promise.resolve(external)

@@ -19,6 +19,9 @@
 import { formatError } from '../errors.js';
 import type { RandomAccess } from './random-access.js';
 
+/** Layers that are compression filters: their truncation is FILTER_TRUNCATED. */
+const FILTER_LAYERS = new Set(['gzip', 'bzip2', 'xz', 'lzma', 'compress', 'zstd']);
+
 export type ChunkIterable = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 export class ByteSource {
@@ -273,7 +276,7 @@ export class ByteSource {
 
   /** Builds the truncation error for a read of `wanted` bytes at the current position. */
   truncated(layer: string, what: string, wanted: number) {
-    const code = layer === 'flar' ? 'ENVELOPE_TRUNCATED' : 'FORMAT_TRUNCATED';
+    const code = FILTER_LAYERS.has(layer) ? 'FILTER_TRUNCATED' : layer === 'flar' ? 'ENVELOPE_TRUNCATED' : 'FORMAT_TRUNCATED';
     return formatError(
       code,
       layer,

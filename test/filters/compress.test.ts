@@ -349,9 +349,10 @@ describe('compress: hostile and corrupt input', () => {
       const z = lzwEncode(data, { maxBits, clearEvery });
       const i = at % z.length;
       let m: Buffer;
-      if (kind === 'flip') m = Buffer.from(z), (m[i] = m[i]! ^ (1 << (value & 7)));
-      else if (kind === 'set') m = Buffer.from(z), (m[i] = value);
-      else if (kind === 'truncate') m = z.subarray(0, i);
+      if (kind === 'flip' || kind === 'set') {
+        m = Buffer.from(z);
+        m[i] = kind === 'flip' ? m[i]! ^ (1 << (value & 7)) : value;
+      } else if (kind === 'truncate') m = z.subarray(0, i);
       else m = Buffer.concat([z.subarray(0, i), Buffer.from([value]), z.subarray(i)]);
       const k = Math.max(0, Math.floor(((m.length - 3) * 8) / 9));
       const bound = (k * (k + 1)) / 2;

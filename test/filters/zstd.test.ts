@@ -326,6 +326,21 @@ describe('zstd: checks fzstd does not make', () => {
     expect(checkHuffmanWeights(two)).toBeNull();
   });
 
+  it('a block that makes fzstd loop ~10^10 times is stopped by the time limit', async () => {
+    // Compressed block: no literals, 98,047 sequences, RLE modes with the largest literal-length
+    // and match-length codes (16 extra bits each, read as zeros past the end of the bitstream):
+    // fzstd 0.1.1 copies ~131,000 bytes per sequence into a 128 KiB buffer, for minutes.
+    const content = Buffer.from([0x00, 0xff, 0xff, 0xff, 0x54, 35, 0, 52, 0x01]);
+    const bomb = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58]), u24((content.length << 3) | (2 << 1) | 1), content]);
+    const started = Date.now();
+    const e = await decodeError([bomb], createZstdFilter({ external: null, blockTimeoutMs: 300 }));
+    expect(e.code).toBe('FILTER_CORRUPT');
+    expect(e.message).toMatch(/^zstd: frame at byte 0 has blocks \(from byte 6\) that the built-in decoder did not finish within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The decoder is usable again afterwards.
+    expect((await decode([handFrame(Buffer.from('after the bomb'))])).toString()).toBe('after the bomb');
+  });
+
   it('frame headers parse as the spec says', () => {
     const h = parseFrameHeader(handFrame(Buffer.alloc(70_000), { windowLog: 27, fcsBytes: 8 }));
     expect(h).toMatchObject({ windowSize: 2 ** 27, contentSize: 70_000, hasChecksum: true, dictionaryId: 0, blockMaxSize: 131072 });
@@ -539,6 +554,25 @@ describe('zstd: truncation and mutation', () => {
     }
     const ok = outputs.some((o) => o.equals(out)) || (outputs.length === 1 && outputs[0]!.subarray(0, out.length).equals(out));
     expect(ok, `${kind} at ${i}: ${out.length} bytes`).toBe(true);
+  });
+
+  // Random content in compressed blocks goes straight at fzstd's parsers: whatever happens must
+  // end in a ZoneP2vError (ours, fzstd's wrapped, or the time limit) or bounded output.
+  const fuzzed = createZstdFilter({ external: null, blockTimeoutMs: 150 });
+  test.prop([fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.boolean(), fc.integer({ min: 10, max: 25 })], {
+    numRuns: 200,
+    timeout: 10_000,
+  })('random compressed-block content never escapes as anything but a ZoneP2vError', async (content, single, windowLog) => {
+    const header = single
+      ? Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x24, 200]) // single segment, checksum, FCS 200
+      : Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x04, (windowLog - 10) << 3]);
+    const frame = Buffer.concat([header, u24((content.length << 3) | (2 << 1) | 1), Buffer.from(content), Buffer.alloc(4)]);
+    try {
+      const out = await decode([frame], fuzzed, [], 128 * 1024);
+      expect(out.length).toBeLessThanOrEqual(128 * 1024);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ZoneP2vError);
+    }
   });
 
   it('abort', async () => {
