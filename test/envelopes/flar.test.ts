@@ -3,10 +3,11 @@
  * byte after `section_begin=archive`, and every way the header can be wrong.
  */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { flarEnvelope, type FlarInfo } from '../../src/envelopes/flar.js';
 import { ZoneP2vError } from '../../src/errors.js';
 import { ByteSource } from '../../src/io/byte-source.js';
-import { asAsync, CHUNKINGS } from '../support/chunking.js';
+import { asAsync, CHUNKINGS, randomChunks } from '../support/chunking.js';
 import { readCorpus } from '../support/corpus.js';
 
 async function openFlar(bytes: Buffer, chunks?: Buffer[], warnings: ZoneP2vError[] = []) {
@@ -96,5 +97,29 @@ describe('flar envelope', () => {
     expect(err).toBeInstanceOf(ZoneP2vError);
     expect((err as ZoneP2vError).code).toBe(code);
     expect((err as ZoneP2vError).message).toMatch(message);
+  });
+
+  it('survives mutations of the header: identification or a typed error, never another exception or a hang', async () => {
+    const raw = readCorpus('flar/sample-none.flar');
+    const headerEnd = raw.indexOf('section_begin=archive\n') + 22;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ at: fc.nat(headerEnd + 16), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
+        fc.nat(headerEnd + 64),
+        fc.integer({ min: 1, max: 1000 }),
+        async (edits, cut, seed) => {
+          const bad = Buffer.from(raw.subarray(0, Math.max(cut, headerEnd - 200)));
+          for (const e of edits) if (e.at < bad.length) bad[e.at] = e.byte;
+          try {
+            const { info } = await openFlar(bad, randomChunks(bad, seed, 512));
+            expect(typeof info.version).toBe('string');
+          } catch (e) {
+            expect(e).toBeInstanceOf(ZoneP2vError);
+            expect((e as ZoneP2vError).message).toMatch(/^flar: /);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
