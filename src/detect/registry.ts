@@ -15,7 +15,8 @@ import { zstdFilter } from '../filters/zstd.js';
 import { cpioFormat } from '../formats/cpio/reader.js';
 import type { FormatReader } from '../formats/format.js';
 import { tarFormat } from '../formats/tar/reader.js';
+import { ufsdumpFormat } from '../formats/ufsdump/reader.js';
 
 export const FILTERS: readonly Filter[] = [gzipFilter, bzip2Filter, xzFilter, compressFilter, zstdFilter, lzmaFilter];
 export const ENVELOPES: readonly Envelope[] = [flarEnvelope as Envelope];
-export const FORMATS: readonly FormatReader[] = [tarFormat, cpioFormat];
+export const FORMATS: readonly FormatReader[] = [tarFormat, cpioFormat, ufsdumpFormat];

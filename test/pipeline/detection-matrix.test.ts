@@ -32,7 +32,8 @@ const CPIO_OVERRIDES: Record<string, string> = Object.fromEntries(
 );
 
 function expectedFor(row: ManifestRow): Expect | 'deferred' | 'refused' {
-  if (/zip|dump/i.test(row.format) && !/flash/i.test(row.format)) return 'deferred';
+  if (/dump/i.test(row.format)) return { layers: ['ufsdump'], format: 'ufsdump', variant: 'linux-le' };
+  if (/zip/i.test(row.format) && !/flash/i.test(row.format)) return 'deferred';
   if (row.filename.endsWith('afio_header.part2.cpio')) return 'refused';
   const c = row.compression;
   const layers = c === 'none' ? [] : c === 'none (archive section only)' ? ['flar'] : c === 'compress (archive section only)' ? ['flar', 'compress'] : [c];

@@ -8,8 +8,10 @@
  * 4-31 the stored length — followed by that many bytes, which inflate to one record of at most
  * c_ntrec units (a record that did not shrink is stored as is, bit 0 clear).
  *
- * `inflateRecords` turns such a stream back into the plain unit stream, one record at a time:
- * memory is one record (c_ntrec x 1024 bytes, at most 1 MiB) plus the stored bytes. Errors name
+ * `inflateRecords` turns such a stream back into the plain unit stream, records batched into
+ * chunks of about 256 KiB (yielded early when the input has no whole record buffered, so a
+ * slow pipe is not held back): memory is one batch plus one record (c_ntrec x 1024 bytes, at
+ * most 1 MiB) plus the stored bytes. Errors name
  * the byte offset of the record word in the compressed stream. zlib is inflated synchronously
  * with `maxOutputLength` = one record, so a hostile record cannot inflate further.
  */
@@ -31,8 +33,17 @@ export async function* inflateRecords(src: ByteSource, le: boolean, ntrec: numbe
   yield Buffer.from(await src.read(record, LAYER, 'first tape record'));
   // A stored record may be up to a record plus zlib's worst-case overhead.
   const maxStored = record + (record >>> 3) + 1024;
+  // Hot path: records are batched into chunks of about BATCH bytes, so that the unit parser
+  // takes long runs per chunk instead of one record's worth (10 KiB by default).
+  let batch: Buffer[] = [];
+  let batched = 0;
   for (;;) {
-    if (await src.atEnd()) return;
+    if (batched >= BATCH || (batched > 0 && src.buffered < 4 + record)) {
+      yield batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+      batch = [];
+      batched = 0;
+    }
+    if (await src.atEnd()) break;
     const at = src.position;
     const word = u32(await src.read(4, LAYER, 'compressed record length'), 0, le);
     const compressed = (word & 1) !== 0;
@@ -64,6 +75,11 @@ export async function* inflateRecords(src: ByteSource, le: boolean, ntrec: numbe
     if (out.length === 0 || out.length % TP_BSIZE !== 0 || out.length > record) {
       throw formatError('FORMAT_CORRUPT', LAYER, `compressed record holds ${out.length} bytes, not whole units of one record`, at, 'the dump is corrupt');
     }
-    yield out;
+    batch.push(out);
+    batched += out.length;
   }
+  if (batched > 0) yield batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
 }
+
+/** Inflated bytes handed to the parser per chunk (at most this plus one record). */
+const BATCH = 256 * 1024;

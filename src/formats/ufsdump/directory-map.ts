@@ -4,9 +4,10 @@
  *
  * Memory (stated in docs/formats/ufsdump.md): entries live in flat typed arrays — per entry the
  * name bytes plus 13 bytes (child inode u32, name offset u32, directory index u32, name length
- * u8), the arrays growing by doubling; per directory one small record (~160 bytes with its map
- * slot and, after resolution, its path). Raw directory blocks are never kept. `bytes` is the
- * logical size the reader compares with its limit (LIMIT_MEMORY).
+ * u8), and after resolution 4 more for the sorted leaf index; the arrays grow by doubling (up to
+ * 2x slack; measured 44 bytes per entry with 18-byte names). Per directory one small record
+ * (~160 bytes with its map slot and, after resolution, its path). Raw directory blocks are never
+ * kept. `bytes` is the logical size the reader compares with its limit (LIMIT_MEMORY).
  *
  * Resolution (`resolve`): breadth-first from the root (inode 2). A directory reached twice — a
  * loop or a hard-linked directory, both impossible in UFS — is FORMAT_CORRUPT. Every other name
@@ -214,9 +215,15 @@ export class DirectoryMap {
   leafPath(i: number): Buffer {
     const e = this.#leaves[i]!;
     const dir = this.dirs[this.#dirIdx[e]!]!;
-    const name = this.#name(e);
-    if (dir.ino === 2) return Buffer.from(name);
-    return Buffer.concat([dir.path!, Buffer.of(SLASH), name], dir.path!.length + 1 + name.length);
+    const off = this.#nameOff[e]!;
+    const len = this.#nameLen[e]!;
+    if (dir.ino === 2) return Buffer.from(this.#names.subarray(off, off + len));
+    const dp = dir.path!;
+    const out = Buffer.allocUnsafe(dp.length + 1 + len);
+    dp.copy(out, 0);
+    out[dp.length] = SLASH;
+    this.#names.copy(out, dp.length + 1, off, off + len);
+    return out;
   }
 
   /** True when `ino` is named by a Solaris attribute directory. */

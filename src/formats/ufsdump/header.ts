@@ -216,7 +216,8 @@ export function decodeHeader(b: Uint8Array, le: boolean, h: DumpHeader): void {
   h.flags = i32(b, SPCL.flags, le);
   h.count = i32(b, SPCL.count, le);
   const n = h.count > 0 ? Math.min(h.count, TP_NINDIR) : 0;
-  if (n > 0) h.addr.set(b.subarray(SPCL.addr, SPCL.addr + n));
+  const addr = h.addr;
+  for (let i = 0; i < n; i++) addr[i] = b[SPCL.addr + i]!;
   h.spare0 = i32(b, SPCL.tpbsizeOrNtrec, le);
   h.extattributes = i32(b, SPCL.extattributes, le);
   const d = SPCL.dinode;
