@@ -99,7 +99,7 @@ describe('detection matrix: corpus', () => {
 /** fixtures/: every file with a `.detect.json` next to it names its expected chain. */
 describe('detection matrix: fixtures', () => {
   const dir = join(PROJECT_ROOT, 'fixtures');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.detect.json'));
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.detect.json'));
   it('has fixtures to check', () => expect(files.length).toBeGreaterThan(0));
   for (const spec of files) {
     const target = join(dir, spec.replace(/\.detect\.json$/, ''));
