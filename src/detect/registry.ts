@@ -16,7 +16,8 @@ import { cpioFormat } from '../formats/cpio/reader.js';
 import type { FormatReader } from '../formats/format.js';
 import { tarFormat } from '../formats/tar/reader.js';
 import { ufsdumpFormat } from '../formats/ufsdump/reader.js';
+import { zipFormat } from '../formats/zip/reader.js';
 
 export const FILTERS: readonly Filter[] = [gzipFilter, bzip2Filter, xzFilter, compressFilter, zstdFilter, lzmaFilter];
 export const ENVELOPES: readonly Envelope[] = [flarEnvelope as Envelope];
-export const FORMATS: readonly FormatReader[] = [tarFormat, cpioFormat, ufsdumpFormat];
+export const FORMATS: readonly FormatReader[] = [tarFormat, cpioFormat, ufsdumpFormat, zipFormat];

@@ -23,6 +23,8 @@ import { ByteSource, type ChunkIterable } from '../io/byte-source.js';
 import type { RandomAccess } from '../io/random-access.js';
 import { detect, HEAD_SIZE } from '../detect/detect.js';
 import { refusalFor } from '../detect/refusals.js';
+import { FORMATS } from '../detect/registry.js';
+import { hasZipTail } from '../detect/tail-probe.js';
 
 const MAX_LAYERS = 8;
 
@@ -130,6 +132,14 @@ export async function openArchive(input: ChunkIterable | ByteSource, options: Op
       if (refusal) throw refusal;
       const winner = detect(head);
       if (flar && layers[layers.length - 1]?.kind === 'envelope') checkFlarHints(flar, winner, warn);
+      if (winner === null && layers.length === 0 && options.randomAccess && (await hasZipTail(options.randomAccess))) {
+        // A self-extracting zip: its stub fills the head; the central directory finds the entries.
+        const zip = FORMATS.find((f) => f.name === 'zip');
+        if (zip) {
+          layers.push({ kind: 'format', name: 'zip', variant: 'sfx' });
+          return formatReader(layers, flar, src, zip, 'sfx', options, warn);
+        }
+      }
       if (winner === null) {
         if (layers.some((l) => l.kind === 'filter')) {
           throw new ZoneP2vError('DETECT_NO_ARCHIVE', `detect: the data${inside} is not an archive (no cpio, tar, flar or other format recognised at its start)`, { layer: 'detect', offset: 0 });

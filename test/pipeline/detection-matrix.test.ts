@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { openArchive } from '../../src/pipeline/open-archive.js';
 import { ZoneP2vError } from '../../src/errors.js';
 import { asAsync } from '../support/chunking.js';
-import { PROJECT_ROOT, readCorpus, readManifest, type ManifestRow } from '../support/corpus.js';
+import { corpusPath, PROJECT_ROOT, readCorpus, readManifest, type ManifestRow } from '../support/corpus.js';
+import { ByteSource } from '../../src/io/byte-source.js';
+import { openRandomAccess } from '../../src/io/random-access.js';
 
 interface Expect {
   layers: string[];
@@ -31,9 +33,12 @@ const CPIO_OVERRIDES: Record<string, string> = Object.fromEntries(
   ['Z', 'bz2', 'gz', 'lzma', 'xz', 'zst'].map((x) => [`libarchive/test_extract.cpio.${x}`, 'odc']),
 );
 
-function expectedFor(row: ManifestRow): Expect | 'deferred' | 'refused' {
+function expectedFor(row: ManifestRow): Expect | 'refused' {
   if (/dump/i.test(row.format)) return { layers: ['ufsdump'], format: 'ufsdump', variant: 'linux-le' };
-  if (/zip/i.test(row.format) && !/flash/i.test(row.format)) return 'deferred';
+  if (/zip/i.test(row.format) && !/flash/i.test(row.format)) {
+    const variant = /zip64/.test(row.filename) ? 'zip64' : /sfx/.test(row.filename) ? 'sfx' : 'zip';
+    return { layers: ['zip'], format: 'zip', variant };
+  }
   if (row.filename.endsWith('afio_header.part2.cpio')) return 'refused';
   const c = row.compression;
   const layers = c === 'none' ? [] : c === 'none (archive section only)' ? ['flar'] : c === 'compress (archive section only)' ? ['flar', 'compress'] : [c];
@@ -57,7 +62,18 @@ function expectedFor(row: ManifestRow): Expect | 'deferred' | 'refused' {
   return { layers: [...layers, 'tar'], format: 'tar', variant };
 }
 
-async function detectBytes(bytes: Buffer) {
+async function detectBytes(bytes: Buffer, file?: string) {
+  // As the CLI opens a plain file: with random access (a self-extracting zip is found by its tail).
+  if (file) {
+    const ra = await openRandomAccess(file);
+    try {
+      const archive = await openArchive(ByteSource.fromRandomAccess(ra), { randomAccess: ra });
+      await archive.close();
+      return archive;
+    } finally {
+      await ra.close();
+    }
+  }
   const archive = await openArchive(asAsync([bytes]));
   await archive.close();
   return archive;
@@ -66,17 +82,13 @@ async function detectBytes(bytes: Buffer) {
 describe('detection matrix: corpus', () => {
   for (const row of readManifest()) {
     const exp = expectedFor(row);
-    if (exp === 'deferred') {
-      it.todo(`${row.filename}: ${row.format} (issue 3)`);
-      continue;
-    }
     it(`${row.filename}`, async () => {
       const bytes = readCorpus(row.filename);
       if (exp === 'refused') {
         await expect(detectBytes(bytes)).rejects.toBeInstanceOf(ZoneP2vError);
         return;
       }
-      const result = await detectBytes(bytes).catch((e) => e);
+      const result = await detectBytes(bytes, /zip/i.test(row.format) ? corpusPath(row.filename) : undefined).catch((e) => e);
       if (exp.format === null) {
         // A bare compressed stream: the filter is recognised, then nothing inside.
         if (result instanceof ZoneP2vError) {

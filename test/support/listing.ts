@@ -4,7 +4,7 @@
  * with the corpus expectations byte-exactly (paths stay bytes, shown latin1 for diffs).
  */
 import type { Entry } from '../../src/entry/entry.js';
-import { openArchive, type ArchiveReader } from '../../src/pipeline/open-archive.js';
+import { openArchive, type ArchiveReader, type OpenOptions } from '../../src/pipeline/open-archive.js';
 import type { ZoneP2vError } from '../../src/errors.js';
 import type { ByteSource } from '../../src/io/byte-source.js';
 import { unescapeOctal } from './corpus.js';
@@ -51,9 +51,9 @@ export interface Listing {
 }
 
 /** Opens and lists a stream completely (bodies skipped). */
-export async function listStream(input: AsyncIterable<Buffer> | ByteSource): Promise<Listing> {
+export async function listStream(input: AsyncIterable<Buffer> | ByteSource, options: OpenOptions = {}): Promise<Listing> {
   const warnings: ZoneP2vError[] = [];
-  const archive = await openArchive(input, { onWarning: (w) => warnings.push(w) });
+  const archive = await openArchive(input, { ...options, onWarning: (w) => warnings.push(w) });
   const entries: Entry[] = [];
   for await (const e of archive.entries()) entries.push(e);
   return { archive, tokens: entries.map(tokenOf), entries, warnings };

@@ -14,6 +14,7 @@ import type { RandomAccess } from '../../io/random-access.js';
 const BLOCK = 256 * 1024;
 /** Bodies at least this large are streamed from the file in big reads, not through the block. */
 const DIRECT_BODY = 128 * 1024;
+const STREAM_CHUNK = 1024 * 1024;
 
 export class ReadWindow {
   readonly #ra: RandomAccess;
@@ -50,6 +51,21 @@ export class ReadWindow {
       yield await this.read(position, length);
       return;
     }
-    yield* this.#ra.stream(position, length);
+    // Large bodies: 1 MiB reads, the next one already under way while this one is consumed.
+    let pos = position;
+    let left = length;
+    let next: Promise<Buffer> | null = this.#ra.read(pos, Math.min(STREAM_CHUNK, left));
+    while (next !== null) {
+      const b: Buffer = await next;
+      next = null;
+      if (b.length === 0) return;
+      pos += b.length;
+      left -= b.length;
+      if (left > 0) {
+        next = this.#ra.read(pos, Math.min(STREAM_CHUNK, left));
+        next.catch(() => {}); // consumed (or dropped with the body) later; never unhandled
+      }
+      yield b;
+    }
   }
 }
