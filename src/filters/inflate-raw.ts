@@ -75,6 +75,22 @@ export async function* inflateRawFrom(src: ByteSource, layer: string): AsyncGene
       if (pending === null) {
         if (src.buffered === 0) await src.fill(1);
         if (src.buffered === 0) {
+          // The input ended exactly where we stopped writing. zlib gives no end signal for a
+          // deflate stream whose last byte was also the last byte written, so ask it: ending
+          // the inflater succeeds only when the deflate stream is complete.
+          const tail: Buffer[] = [];
+          sink = tail;
+          // 'finish' comes before zlib reports an incomplete stream, so wait for 'end' or 'error'.
+          const ok = await new Promise<boolean>((resolve) => {
+            inf.once('error', () => resolve(false));
+            inf.once('end', () => resolve(true));
+            inf.end();
+          });
+          if (ok && failure === null) {
+            for (const o of tail) yield o;
+            return;
+          }
+          failure = null;
           throw formatError(
             'FILTER_TRUNCATED',
             layer,

@@ -183,3 +183,21 @@ describe('bids', () => {
     }
   });
 });
+
+describe('inflateRawFrom', () => {
+  it('ends cleanly when the input ends exactly with the deflate stream, and reports a cut one', async () => {
+    const { deflateRawSync } = await import('node:zlib');
+    const { ByteSource } = await import('../../src/io/byte-source.js');
+    const { inflateRawFrom } = await import('../../src/filters/inflate-raw.js');
+    const raw = deflateRawSync(Buffer.from('hello world '.repeat(1000)));
+    const run = async (b: Buffer) => {
+      let n = 0;
+      for await (const c of inflateRawFrom(new ByteSource([b]), 'zip')) n += c.length;
+      return n;
+    };
+    expect(await run(raw)).toBe(12000);
+    const err = await run(raw.subarray(0, raw.length - 3)).catch((e) => e);
+    expect(err).toBeInstanceOf(ZoneP2vError);
+    expect(err.code).toBe('FILTER_TRUNCATED');
+  });
+});
