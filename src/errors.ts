@@ -38,6 +38,22 @@ export type ErrorCode =
   | 'ENTRY_INVALID'
   | 'ENTRY_BODY_STALE'
   | 'PATH_INVALID'
+  // fixup rules
+  | 'FIXUP_WARNING'
+  | 'FIXUP_RULE'
+  // the sink (the only code that writes the destination)
+  | 'SINK_WRITE'
+  | 'SINK_EXISTS'
+  | 'SINK_REFUSED'
+  | 'SINK_WARNING'
+  // p2v install: release gate, inventory, sanity
+  | 'P2V_RELEASE_MISMATCH'
+  | 'P2V_DOWNGRADE'
+  | 'P2V_BACKOUT'
+  | 'P2V_HOST_INVENTORY'
+  | 'P2V_NOT_SOLARIS_HOST'
+  | 'P2V_INVENTORY_WARNING'
+  | 'P2V_SANITY'
   // resource limits
   | 'LIMIT_META_SIZE'
   | 'LIMIT_RATIO'
