@@ -13,7 +13,8 @@ import type { Filter } from './filter.js';
 import { throughTransform } from './node-transform.js';
 
 const require = createRequire(import.meta.url);
-const unbzip2 = require('unbzip2-stream') as () => Duplex;
+/** Loaded on first use (start-up time of commands that never meet bzip2). */
+const unbzip2 = (): Duplex => (require('unbzip2-stream') as () => Duplex)();
 
 const LAYER = 'bzip2';
 

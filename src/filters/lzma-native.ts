@@ -18,7 +18,13 @@ interface LzmaNative {
   createStream(coder: string, options?: Record<string, unknown>): Duplex;
   LZMA_CONCATENATED: number;
 }
-export const lzmaNative = require('lzma-native') as LzmaNative;
+
+let loaded: LzmaNative | null = null;
+/** Loaded on first use: the native addon costs ~30 ms of start-up that `list` of a tar needn't pay. */
+export function lzmaNative(): LzmaNative {
+  loaded ??= require('lzma-native') as LzmaNative;
+  return loaded;
+}
 
 // liblzma lzma_ret values (lzma/base.h).
 const LZMA_MEM_ERROR = 5;
@@ -38,8 +44,8 @@ export function decodeWithLiblzma(
   ctx: FilterContext,
 ): AsyncIterable<Buffer> {
   const options: Record<string, unknown> = { memlimit: LZMA_MEMLIMIT };
-  if (coder === 'streamDecoder') options.flags = lzmaNative.LZMA_CONCATENATED;
-  const stream = lzmaNative.createStream(coder, options);
+  if (coder === 'streamDecoder') options.flags = lzmaNative().LZMA_CONCATENATED;
+  const stream = lzmaNative().createStream(coder, options);
   return throughTransform(input, stream, (e, run) => {
     const code = (e as Error & { code?: number }).code;
     if (code === LZMA_FORMAT_ERROR && run.produced > 0) {
