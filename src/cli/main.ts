@@ -7,22 +7,31 @@
 import { parseArgs } from 'node:util';
 import { isZoneP2vError, ZoneP2vError } from '../errors.js';
 import type { ImageSpec } from '../pipeline/open-image.js';
+import { extractCommand } from './commands/extract.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { EXIT_OK, EXIT_READ, EXIT_USAGE } from './exit-codes.js';
 import { errorLine } from './report.js';
 
 const USAGE = `usage:
+  zonep2v install -z ZONE -R ZONEPATH (-a ARCHIVE | -a - | -d DIR) (-u | -p) [-v | -s] [options]
+                                                              install a native zone from the image (see README)
   zonep2v list    (-a ARCHIVE | -a - | -d DIR) [-v] [--json]   list entries, like tar -tv
   zonep2v inspect (-a ARCHIVE | -a - | -d DIR) [--json]        detection chain, flash archive identification, contents
+  zonep2v extract (-a ARCHIVE | -a -) -C DIR [--allow-non-empty] [-v] [--json]
+                                                              safe extraction into DIR (no p2v rules)
 
   -a ARCHIVE   the image: a flar, cpio, pax/tar, ufsdump or zip file, possibly compressed (gzip,
                bzip2, xz, lzma, compress, zstd); '-' reads standard input
   -d DIR       a directory tree as the image (symlinks not followed, other file systems not entered)
-  -v           verbose listing (mode, owner, size, time, link target)
+  -v           list: verbose listing (mode, owner, size, time, link target); extract: each entry written
   --json       one JSON object per line
+  -C DIR       extract: the destination; created when missing; must be empty unless --allow-non-empty
+  --allow-non-empty
+               extract: write into a non-empty DIR (nothing that exists is ever replaced)
 
-exit codes: 0 success, 253 usage error, 254 the image could not be read`;
+exit codes: 0 success, 253 usage error (or a non-empty extract destination), 254 the image could
+not be read or extracted (including entries refused by extract)`;
 
 function usage(message: string): never {
   throw new ZoneP2vError('CLI_USAGE', message);
@@ -75,10 +84,45 @@ export async function main(argv: string[]): Promise<number> {
         await inspectCommand({ image, json: values.json ?? false });
         return EXIT_OK;
       }
+      case 'install': {
+        const { installCommand } = await import('./commands/install.js');
+        return await installCommand(rest);
+      }
+      case 'extract': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: {
+            archive: { type: 'string', short: 'a' },
+            directory: { type: 'string', short: 'C' },
+            'allow-non-empty': { type: 'boolean' },
+            verbose: { type: 'boolean', short: 'v' },
+            json: { type: 'boolean' },
+          },
+          strict: true,
+          allowPositionals: true,
+        });
+        if (positionals.length > 0) usage(`extract: unexpected argument '${positionals[0]}'`);
+        if (values.archive === undefined) usage('extract: -a ARCHIVE is required (use -a - for standard input)');
+        if (values.directory === undefined || values.directory === '') usage('extract: -C DIR is required');
+        file = values.archive === '-' ? 'standard input' : values.archive;
+        return await extractCommand({
+          archive: values.archive,
+          dest: values.directory,
+          allowNonEmpty: values['allow-non-empty'] ?? false,
+          verbose: values.verbose ?? false,
+          json: values.json ?? false,
+        });
+      }
       default:
         usage(`unknown command '${command}'`);
     }
   } catch (e) {
+    if (isZoneP2vError(e) && e.code === 'CLI_USAGE' && command === 'install') {
+      // install's messages are the original's, already prefixed `zonep2v install:` (reference §1.2)
+      const { INSTALL_USAGE } = await import('./commands/install-args.js');
+      process.stderr.write(`${e.message}\n${INSTALL_USAGE}\n`);
+      return EXIT_USAGE;
+    }
     if (isZoneP2vError(e) && e.code === 'CLI_USAGE') {
       process.stderr.write(`zonep2v: ${e.message}\n${USAGE}\n`);
       return EXIT_USAGE;

@@ -1,0 +1,93 @@
+/**
+ * `zonep2v install`: renders the install's events as the original console transcript
+ * (reference §1.5), as JSON lines (--json), or nothing but errors and the result (-s); a
+ * progress bar on a terminal. Exit codes: 0, 253 usage/validation, 254 reading/extracting,
+ * 255 post-processing (DECISIONS §2).
+ */
+
+import { install, InstallError, type InstallEvent } from '../../p2v/install.js';
+import { INSTALL_USAGE, parseInstallArgs } from './install-args.js';
+
+export async function installCommand(argv: string[]): Promise<number> {
+  const args = parseInstallArgs(argv); // CLI_USAGE → 253 in main
+  const out = (s: string) => process.stdout.write(s + '\n');
+  const tty = process.stderr.isTTY && !args.json && args.verbosity !== 'silent';
+  let barShown = false;
+  const clearBar = () => {
+    if (barShown) process.stderr.write('\r\x1b[K');
+    barShown = false;
+  };
+  const started = Date.now();
+  const render = (e: InstallEvent) => {
+    if (args.json) {
+      if (e.kind !== 'progress' || !tty) out(JSON.stringify(e));
+      return;
+    }
+    const quiet = args.verbosity === 'silent';
+    switch (e.kind) {
+      case 'log-file':
+        if (!quiet) out(`      Log File: ${e.path}`);
+        break;
+      case 'source':
+        if (!quiet) out(`        Source: ${e.path}`);
+        break;
+      case 'media-type':
+        if (args.verbosity === 'verbose') out(`    Media Type: ${e.text}`);
+        break;
+      case 'installing':
+        if (!quiet) out('    Installing: This may take several minutes...');
+        break;
+      case 'postprocessing':
+        clearBar();
+        if (!quiet) out('Postprocessing: This may take a while...');
+        break;
+      case 'postprocess':
+        if (e.message === '') break;
+        if (!quiet && (!e.verbose || args.verbosity === 'verbose')) out(`   Postprocess: ${e.message}`);
+        break;
+      case 'warning':
+        clearBar();
+        if (!quiet) process.stderr.write(`zonep2v: warning: ${e.message}\n`);
+        break;
+      case 'progress': {
+        if (!tty) break;
+        const secs = (Date.now() - started) / 1000;
+        const rate = e.bytes / Math.max(secs, 0.001);
+        const mb = (n: number) => (n / 1048576).toFixed(0);
+        const pct = e.total ? ` ${Math.min(100, Math.floor((100 * e.bytes) / e.total))}%` : '';
+        const eta = e.total && rate > 0 ? ` ETA ${Math.max(0, Math.round((e.total - e.bytes) / rate))}s` : '';
+        process.stderr.write(`\r\x1b[K    Installing:${pct} ${mb(e.bytes)}${e.total ? `/${mb(e.total)}` : ''} MB, ${mb(rate)} MB/s, ${e.entries} files${eta}`);
+        barShown = true;
+        break;
+      }
+      case 'result':
+        clearBar();
+        for (const l of e.lines) out(l);
+        break;
+      case 'summary':
+        break;
+    }
+  };
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new Error('Installation cancelled due to interrupt.'));
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await install({ ...args, onEvent: render, signal: controller.signal });
+    return r.exitCode;
+  } catch (e) {
+    clearBar();
+    if (e instanceof InstallError) {
+      if (e.exitCode === 253) {
+        process.stderr.write(`${e.message}\n`);
+        for (const l of e.lines) process.stderr.write(`${l}\n`);
+      }
+      if (args.json) out(JSON.stringify({ kind: 'error', exitCode: e.exitCode, message: e.message }));
+      return e.exitCode;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export { INSTALL_USAGE };
