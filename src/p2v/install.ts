@@ -10,6 +10,7 @@
  * original console transcript, or JSON). Errors carry the exit code the CLI must use.
  */
 
+import { spawnSync } from 'node:child_process';
 import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, open, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -50,6 +51,8 @@ export interface InstallOptions {
   logDir: string;
   dryRun: boolean;
   keepNestedZones: boolean;
+  /** 'zoneadm': run `zoneadm -z ZONE attach -U [-b P]...` after a successful install. */
+  update?: 'plan' | 'zoneadm';
   smfDisableConf?: string;
   pkgrmConf?: string;
   onEvent: (e: InstallEvent) => void;
@@ -182,6 +185,20 @@ async function removeInside(zoneRoot: string, rel: Buffer, warn: (m: string) => 
   return true;
 }
 
+async function findOnPath(cmd: string): Promise<string | null> {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (!dir) continue;
+    const p = join(dir, cmd);
+    try {
+      const st = await stat(p);
+      if (st.isFile() && st.mode & 0o111) return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
 export interface InstallResult {
   exitCode: number;
   logPath: string | null;
@@ -219,6 +236,10 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   const smfDisableExtra = await readList(o.smfDisableConf);
   const pkgrmExtra = await readList(o.pkgrmConf);
   await checkZoneRoot(zoneRoot);
+  const zoneadm = o.update === 'zoneadm' ? await findOnPath('zoneadm') : null;
+  if (o.update === 'zoneadm' && zoneadm === null) {
+    throw usage('zonep2v install: --update zoneadm needs zoneadm(1M), which is not on this host; use --update plan');
+  }
   const host = await readHostInventory(o.hostRoot).catch((e) => {
     throw usage(`zonep2v install: cannot read the host's package data under ${o.hostRoot} (${(e as Error).message})`);
   });
@@ -387,6 +408,15 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
       await writeFile(join(zonePath, 'pkg_add'), planFileBody(outcome.plan.add), { mode: 0o644 });
       await writeFile(join(zonePath, 'pkg_rm'), planFileBody(outcome.plan.rm), { mode: 0o644 });
       say(`update plan: ${outcome.plan.add.length} packages to add, ${outcome.plan.rm.length} to remove (${join(zonePath, 'pkg_add')}, ${join(zonePath, 'pkg_rm')})`);
+    }
+    if (zoneadm && outcome.kind === 'passed' && !o.dryRun) {
+      say('Updating the zone software to match the global zone...');
+      const args = ['-z', o.zoneName, 'attach', '-U', ...o.backout.flatMap((b) => ['-b', b])];
+      const r = spawnSync(zoneadm, args, { encoding: 'utf8' });
+      logLine(`running: ${zoneadm} ${args.join(' ')}`);
+      for (const l of `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').filter(Boolean)) logLine(l);
+      if (r.status !== 0) return fail(EXIT_POSTPROCESS, 'Updating the Zone software failed');
+      say('Zone software update complete');
     }
     say('Postprocessing complete.', true);
     emit({ kind: 'postprocess', message: '', verbose: true });

@@ -365,7 +365,7 @@ class Sink {
       case 'fifo':
         break;
       default:
-        this.#refuse(e, SINK_REFUSED as RefusalCode, `unsupported entry type '${String((e as { type: unknown }).type)}'`);
+        this.#refuse(e, SINK_REFUSED, `unsupported entry type '${String((e as { type: unknown }).type)}'`);
         return;
     }
     const r = resolvePath(e.path, this.#limits);
@@ -376,7 +376,7 @@ class Sink {
     if (r.rerooted) this.#rerooted();
     if (r.depth === 0) {
       if (e.type !== 'directory') {
-        this.#refuse(e, SINK_REFUSED as RefusalCode, `the destination root can only be a directory, not a ${e.type}`);
+        this.#refuse(e, SINK_REFUSED, `the destination root can only be a directory, not a ${e.type}`);
         return;
       }
       this.#rootMeta = metaOf(e);
@@ -385,7 +385,7 @@ class Sink {
     }
     const place = await this.#ensureParents(r);
     if (typeof place === 'string') {
-      this.#refuse(e, SINK_REFUSED as RefusalCode, place);
+      this.#refuse(e, SINK_REFUSED, place);
       return;
     }
     await this.#settle(r.key);
@@ -532,7 +532,7 @@ class Sink {
         this.#report.written.directory++;
         this.#event({ kind: 'extracted', path: r.rel, type: 'directory', size: 0 });
       } else if (node.kind !== 'existing-dir') {
-        this.#refuse(e, SINK_REFUSED as RefusalCode, `'${esc(r.rel)}' is ${describeNode(node)} of this archive; it is not replaced by a directory`);
+        this.#refuse(e, SINK_REFUSED, `'${esc(r.rel)}' is ${describeNode(node)} of this archive; it is not replaced by a directory`);
       }
       return;
     }
@@ -551,7 +551,7 @@ class Sink {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw this.#writeError(err, r.rel, 'create directory');
       const found = await this.#existing(place.parent, place.name, r.rel, abs);
       if (typeof found !== 'string') return; // a directory that existed before the run: used, not modified
-      this.#refuse(e, SINK_EXISTS as RefusalCode, found === 'missing' ? `'${esc(r.rel)}' vanished` : `'${esc(r.rel)}' existed before this run and is not a directory`);
+      this.#refuse(e, SINK_EXISTS, found === 'missing' ? `'${esc(r.rel)}' vanished` : `'${esc(r.rel)}' existed before this run and is not a directory`);
       return;
     }
     const dir: DirNode = { kind: 'dir', children: new Map(), rel: Buffer.from(r.rel), depth: r.depth, meta: metaOf(e) };
@@ -568,7 +568,7 @@ class Sink {
   async #file(e: Entry, r: ResolvedPath, place: Place, abs: Buffer, linkWhy: string | null): Promise<void> {
     const room = await this.#makeRoom(e, r, place, abs);
     if (room !== null) {
-      this.#refuse(e, SINK_REFUSED as RefusalCode, linkWhy !== null ? `${linkWhy}; ${room}` : room);
+      this.#refuse(e, SINK_REFUSED, linkWhy !== null ? `${linkWhy}; ${room}` : room);
       return;
     }
     const meta = metaOf(e);
@@ -605,7 +605,7 @@ class Sink {
     await this.#barrier(); // its parents may still be queued for the writer thread
     const result = await this.#writeLarge(e, r, abs, meta);
     if (result === 'exists') {
-      this.#refuse(e, SINK_EXISTS as RefusalCode, `'${esc(r.rel)}' existed before this run; not overwritten`);
+      this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
       return;
     }
     place.parent.children.set(place.name, FILE_NODE);
@@ -640,7 +640,7 @@ class Sink {
         // The link group's data (cpio newc puts it on the last link): keep it under this name.
         await this.#file(e, r, place, abs, why);
       } else {
-        this.#refuse(e, SINK_REFUSED as RefusalCode, why);
+        this.#refuse(e, SINK_REFUSED, why);
       }
       return;
     }
@@ -654,7 +654,7 @@ class Sink {
     }
     const room = await this.#makeRoom(e, r, place, abs);
     if (room !== null) {
-      this.#refuse(e, SINK_REFUSED as RefusalCode, room);
+      this.#refuse(e, SINK_REFUSED, room);
       return;
     }
     if (e.size > 0) await this.#rewrite(e, t, tabs);
@@ -665,7 +665,7 @@ class Sink {
         (outcome) => {
           if (outcome === 'exists') {
             if (place.parent.children.get(place.name) === kind) place.parent.children.delete(place.name);
-            this.#refuse(e, SINK_EXISTS as RefusalCode, `'${esc(r.rel)}' existed before this run; not overwritten`);
+            this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
           } else {
             this.#written(e, r, null);
           }
@@ -679,7 +679,7 @@ class Sink {
       await link(tabs, abs);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        this.#refuse(e, SINK_EXISTS as RefusalCode, `'${esc(r.rel)}' existed before this run; not overwritten`);
+        this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
         return;
       }
       throw this.#writeError(err, r.rel, 'link');
@@ -691,20 +691,20 @@ class Sink {
   async #symlink(e: Entry, r: ResolvedPath, place: Place, abs: Buffer): Promise<void> {
     const target = e.linkTarget;
     if (target === null || target.length === 0) {
-      this.#refuse(e, SINK_REFUSED as RefusalCode, 'symlink with an empty target');
+      this.#refuse(e, SINK_REFUSED, 'symlink with an empty target');
       return;
     }
     if (target.indexOf(0) !== -1) {
-      this.#refuse(e, SINK_REFUSED as RefusalCode, 'symlink target contains a NUL byte');
+      this.#refuse(e, SINK_REFUSED, 'symlink target contains a NUL byte');
       return;
     }
     if (target.length >= PATH_MAX) {
-      this.#refuse(e, SINK_REFUSED as RefusalCode, `symlink target longer than ${PATH_MAX - 1} bytes`);
+      this.#refuse(e, SINK_REFUSED, `symlink target longer than ${PATH_MAX - 1} bytes`);
       return;
     }
     const room = await this.#makeRoom(e, r, place, abs);
     if (room !== null) {
-      this.#refuse(e, SINK_REFUSED as RefusalCode, room);
+      this.#refuse(e, SINK_REFUSED, room);
       return;
     }
     // Deferred: created in the final phase (GNU tar's placeholder idea, for every symlink).
@@ -724,7 +724,7 @@ class Sink {
   async #fifo(e: Entry, r: ResolvedPath, place: Place, abs: Buffer): Promise<void> {
     const room = await this.#makeRoom(e, r, place, abs);
     if (room !== null) {
-      this.#refuse(e, SINK_REFUSED as RefusalCode, room);
+      this.#refuse(e, SINK_REFUSED, room);
       return;
     }
     await this.#barrier(); // its parents may still be queued for the writer thread
@@ -735,7 +735,7 @@ class Sink {
       throw this.#writeError(err, r.rel, 'create FIFO');
     }
     if (result === 'exists') {
-      this.#refuse(e, SINK_EXISTS as RefusalCode, `'${esc(r.rel)}' existed before this run; not overwritten`);
+      this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
       return;
     }
     place.parent.children.set(place.name, FIFO_NODE);
@@ -767,7 +767,7 @@ class Sink {
     if (outcome === 'exists') {
       // Existed before the run: never ours, so never replaced later either.
       if (place.parent.children.get(place.name) === FILE_NODE) place.parent.children.delete(place.name);
-      this.#refuse(e, SINK_EXISTS as RefusalCode, `'${esc(r.rel)}' existed before this run; not overwritten`);
+      this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
       return;
     }
     this.#report.bytes += e.size;
@@ -819,7 +819,7 @@ class Sink {
         if (code === 'EEXIST' || code === 'ELOOP') {
           // Existed before the run: never ours, so never replaced later either.
           if (place.parent.children.get(place.name) === FILE_NODE) place.parent.children.delete(place.name);
-          this.#refuse(e, SINK_EXISTS as RefusalCode, `'${esc(r.rel)}' existed before this run; not overwritten`);
+          this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
           return;
         }
         throw err;
@@ -1022,7 +1022,7 @@ class Sink {
     const found = this.#table.lookup(node.rel);
     if (!found.ok || found.node !== node) {
       node.parent.children.delete(node.name);
-      this.#refuseRaw(node.raw, 'symlink', SINK_REFUSED as RefusalCode, `would be created through a path that is not a directory of this run`);
+      this.#refuseRaw(node.raw, 'symlink', SINK_REFUSED, `would be created through a path that is not a directory of this run`);
       return;
     }
     const m = node.meta;
@@ -1036,7 +1036,7 @@ class Sink {
   #symlinkDone(node: SymlinkNode, outcome: WriteOutcome, timeError: unknown): void {
     if (outcome === 'exists') {
       node.parent.children.delete(node.name);
-      this.#refuseRaw(node.raw, 'symlink', SINK_EXISTS as RefusalCode, `'${esc(node.rel)}' existed before this run; not overwritten`);
+      this.#refuseRaw(node.raw, 'symlink', SINK_EXISTS, `'${esc(node.rel)}' existed before this run; not overwritten`);
       return;
     }
     if (outcome === 'times' && !this.#warnedSymlinkTimes) {
@@ -1064,7 +1064,7 @@ class Sink {
     const found = this.#table.lookup(node.rel);
     if (!found.ok || found.node !== node) {
       node.parent.children.delete(node.name);
-      this.#refuseRaw(node.raw, 'symlink', SINK_REFUSED as RefusalCode, `would be created through a path that is not a directory of this run`);
+      this.#refuseRaw(node.raw, 'symlink', SINK_REFUSED, `would be created through a path that is not a directory of this run`);
       return;
     }
     const abs = this.#abs(node.rel);
@@ -1073,7 +1073,7 @@ class Sink {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         node.parent.children.delete(node.name);
-        this.#refuseRaw(node.raw, 'symlink', SINK_EXISTS as RefusalCode, `'${esc(node.rel)}' existed before this run; not overwritten`);
+        this.#refuseRaw(node.raw, 'symlink', SINK_EXISTS, `'${esc(node.rel)}' existed before this run; not overwritten`);
         return;
       }
       throw this.#writeError(err, node.rel, 'create symlink');
@@ -1122,7 +1122,7 @@ class Sink {
   #written(e: Entry, r: ResolvedPath, linkWhy: string | null): void {
     if (linkWhy !== null) {
       this.#report.written.file++;
-      this.#refuse(e, SINK_REFUSED as RefusalCode, `${linkWhy}; its data was written as a separate file`);
+      this.#refuse(e, SINK_REFUSED, `${linkWhy}; its data was written as a separate file`);
       this.#event({ kind: 'extracted', path: r.rel, type: 'file', size: e.size });
       return;
     }

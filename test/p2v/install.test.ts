@@ -170,3 +170,35 @@ describe('install of the sample image', () => {
     expect(readdirSync(work).sort()).toEqual(before.includes('ztrunc') ? before : [...before, 'ztrunc'].sort());
   });
 });
+
+describe('--update zoneadm', () => {
+  it('is refused with 253 where zoneadm does not exist', () => {
+    const zp = join(work, 'zup');
+    const r = run(['-z', 'z1', '-R', zp, '-a', SAMPLE, '-u', '--update', 'zoneadm', '--log-dir', logs]);
+    expect(r.code).toBe(253);
+    expect(r.stderr).toMatch(/--update zoneadm needs zoneadm\(1M\), which is not on this host/);
+    expect(existsSync(zp)).toBe(false);
+  });
+
+  it('runs zoneadm -z ZONE attach -U -b P after the install when the gate ran', () => {
+    // A host root that is a Solaris system with the same release and packages as the image.
+    const host = join(work, 'host');
+    execFileSync('mkdir', ['-p', join(host, 'var/sadm/system/admin'), join(host, 'var/sadm')]);
+    execFileSync('cp', ['-a', join(tree, 'var/sadm/pkg'), join(host, 'var/sadm/')]);
+    execFileSync('cp', [join(tree, 'var/sadm/system/admin/INST_RELEASE'), join(host, 'var/sadm/system/admin/')]);
+    const bin = join(work, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const record = join(work, 'zoneadm-args');
+    writeFileSync(join(bin, 'zoneadm'), `#!/bin/sh\necho "$@" > ${record}\n`, { mode: 0o755 });
+    const zp = join(work, 'zup2');
+    const r = spawnSync(process.execPath, [MAIN, 'install', '-z', 'z1', '-R', zp, '-a', SAMPLE, '-p', '-s', '--update', 'zoneadm', '-b', '142933-03', '--log-dir', logs, '--host-root', host], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(readFileSync(record, 'utf8').trim()).toBe('-z z1 attach -U -b 142933-03');
+    // Backing out 142933-03 leaves the image's SUNWcsr without a patch the host has: re-added
+    // (not removed: docs/p2v/inventory.md, plan pass 2).
+    expect(readFileSync(join(zp, 'pkg_add'), 'utf8')).toBe('SUNWcsr\n');
+    expect(readFileSync(join(zp, 'pkg_rm'), 'utf8')).toBe('');
+  });
+});
