@@ -12,7 +12,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readFile, readdir, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Entry } from '../entry/entry.js';
 import { escapePath } from '../entry/escape-path.js';
@@ -181,7 +181,11 @@ async function removeInside(zoneRoot: string, rel: Buffer, warn: (m: string) => 
       return false;
     }
   }
+  // Removing changes the parent's mtime, which the sink already set from the image: restore it.
+  const parent = Buffer.from(cur.subarray(0, cur.lastIndexOf(0x2f)));
+  const pst = await lstat(parent);
   await rm(cur, { recursive: true, force: true });
+  await utimes(parent, pst.atime, pst.mtime);
   return true;
 }
 

@@ -13,6 +13,7 @@ import { openDirectory } from '../../src/pipeline/open-directory.js';
 import { buildSampleTree, removeSampleTree } from '../../fixtures/sample-image/build-tree.mjs';
 import { buildSampleArchives } from '../../fixtures/sample-image/build-archives.mjs';
 import { PROJECT_ROOT } from '../support/corpus.js';
+import { writeUfsdump, type DumpNode } from '../support/ufsdump-write.js';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
 const SAMPLE = join(PROJECT_ROOT, 'fixtures', 'sample-image', 'sample.flar');
@@ -134,13 +135,39 @@ describe('install of the sample image', () => {
     expect(existsSync(join(zp, 'root', 'etc', '.UNCONFIGURED'))).toBe(false);
   });
 
-  it('gives the same zone root from the flar, a cpio, standard input and the directory', async () => {
+  it('gives the same zone root from every format, standard input and the directory', async () => {
     const roots: Record<string, string[]> = {};
+    // The same tree as a Solaris-dialect ufsdump (big-endian, as SPARC ufsdump writes), by our
+    // test writer (there is no public Solaris sample: docs/formats/ufsdump.md).
+    const nodes: DumpNode[] = [];
+    for await (const e of (await openDirectory(tree)).entries()) {
+      const base = { path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
+      if (e.type === 'directory') nodes.push({ ...base, type: 'dir' });
+      else if (e.type === 'file') {
+        const parts: Buffer[] = [];
+        for await (const c of e.body) parts.push(c);
+        nodes.push({ ...base, type: 'file', data: Buffer.concat(parts) });
+      } else if (e.type === 'hardlink') nodes.push({ ...base, type: 'link', target: e.linkTarget! });
+      else if (e.type === 'symlink') nodes.push({ ...base, type: 'symlink', data: e.linkTarget! });
+      else if (e.type === 'fifo') nodes.push({ ...base, type: 'fifo' });
+      else if (e.type === 'char-device' || e.type === 'block-device') nodes.push({ ...base, type: e.type === 'char-device' ? 'char' : 'block', major: e.devMajor, minor: e.devMinor });
+    }
+    const dump = join(work, 'sample.ufsdump');
+    writeFileSync(dump, writeUfsdump(nodes, { order: 'be', dialect: 'solaris' }));
     const sources: Array<[string, string[], Buffer?]> = [
       ['flar', ['-a', archives.flar!]],
+      ['flarNone', ['-a', archives.flarNone!]],
+      ['flarPax', ['-a', archives.flarPax!]],
       ['newc', ['-a', archives.newc!]],
+      ['odc', ['-a', archives.odc!]],
+      ['crc', ['-a', archives.crc!]],
+      ['bin', ['-a', archives.bin!]],
+      ['gz', ['-a', archives.gz!]],
       ['xz', ['-a', archives.xz!]],
+      ['Z', ['-a', archives.Z!]],
+      ['pax', ['-a', archives.pax!]],
       ['stdin', ['-a', '-'], readFileSync(archives.flar!)],
+      ['ufsdump', ['-a', dump]],
       ['dir', ['-d', tree]],
     ];
     for (const [name, args, input] of sources) {
@@ -151,8 +178,9 @@ describe('install of the sample image', () => {
     }
     // GNU cpio drops `./` from symlink targets; the directory source keeps them (see cross-format test).
     const norm = (l: string[]) => l.map((s) => s.replace(/ \.\/(\S*) /, ' $1 '));
-    for (const name of ['newc', 'xz', 'stdin']) expect(roots[name], name).toEqual(roots.flar);
-    expect(norm(roots.dir!), 'dir').toEqual(norm(roots.flar!));
+    for (const name of ['flarNone', 'flarPax', 'newc', 'odc', 'crc', 'bin', 'gz', 'xz', 'Z', 'pax', 'stdin']) expect(roots[name], name).toEqual(roots.flar);
+    // The directory and the dump (made from the directory walk) keep `./` in symlink targets.
+    for (const name of ['dir', 'ufsdump']) expect(norm(roots[name]!), name).toEqual(norm(roots.flar!));
   });
 
   it('a truncated archive exits 254, keeps the marker naming the log, writes nothing outside the zonepath', () => {
