@@ -13,7 +13,8 @@ import { openDirectory } from '../../src/pipeline/open-directory.js';
 import { buildSampleTree, removeSampleTree } from '../../fixtures/sample-image/build-tree.mjs';
 import { buildSampleArchives } from '../../fixtures/sample-image/build-archives.mjs';
 import { PROJECT_ROOT } from '../support/corpus.js';
-import { writeUfsdump, type DumpNode } from '../support/ufsdump-write.js';
+import { writeUfsdump } from '../support/ufsdump-write.js';
+import { dumpNodesFromDirectory } from '../support/dump-from-dir.js';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
 const SAMPLE = join(PROJECT_ROOT, 'fixtures', 'sample-image', 'sample.flar');
@@ -139,19 +140,7 @@ describe('install of the sample image', () => {
     const roots: Record<string, string[]> = {};
     // The same tree as a Solaris-dialect ufsdump (big-endian, as SPARC ufsdump writes), by our
     // test writer (there is no public Solaris sample: docs/formats/ufsdump.md).
-    const nodes: DumpNode[] = [];
-    for await (const e of (await openDirectory(tree)).entries()) {
-      const base = { path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
-      if (e.type === 'directory') nodes.push({ ...base, type: 'dir' });
-      else if (e.type === 'file') {
-        const parts: Buffer[] = [];
-        for await (const c of e.body) parts.push(c);
-        nodes.push({ ...base, type: 'file', data: Buffer.concat(parts) });
-      } else if (e.type === 'hardlink') nodes.push({ ...base, type: 'link', target: e.linkTarget! });
-      else if (e.type === 'symlink') nodes.push({ ...base, type: 'symlink', data: e.linkTarget! });
-      else if (e.type === 'fifo') nodes.push({ ...base, type: 'fifo' });
-      else if (e.type === 'char-device' || e.type === 'block-device') nodes.push({ ...base, type: e.type === 'char-device' ? 'char' : 'block', major: e.devMajor, minor: e.devMinor });
-    }
+    const nodes = await dumpNodesFromDirectory(tree);
     const dump = join(work, 'sample.ufsdump');
     writeFileSync(dump, writeUfsdump(nodes, { order: 'be', dialect: 'solaris' }));
     const sources: Array<[string, string[], Buffer?]> = [

@@ -28,7 +28,8 @@ import { openRandomAccess } from '../../src/io/random-access.js';
 import { openDirectory } from '../../src/pipeline/open-directory.js';
 import { buildSampleTree, removeSampleTree } from '../../fixtures/sample-image/build-tree.mjs';
 import { buildSampleArchives } from '../../fixtures/sample-image/build-archives.mjs';
-import { writeUfsdump, type DumpNode } from '../support/ufsdump-write.js';
+import { writeUfsdump } from '../support/ufsdump-write.js';
+import { dumpNodesFromDirectory } from '../support/dump-from-dir.js';
 
 const isRoot = process.getuid?.() === 0;
 const work = mkdtempSync(join(tmpdir(), 'zonep2v-xfmt-'));
@@ -163,20 +164,7 @@ describe('one tree, every source, the same entries', () => {
 
   for (const order of ['be', 'le'] as const) {
     it(`Solaris ufsdump (${order}) written from the tree`, async () => {
-      const nodes: DumpNode[] = [];
-      const dir = await openDirectory(tree);
-      for await (const e of dir.entries()) {
-        const base = { path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
-        if (e.type === 'directory') nodes.push({ ...base, type: 'dir' });
-        else if (e.type === 'file') {
-          const parts: Buffer[] = [];
-          for await (const c of e.body) parts.push(c);
-          nodes.push({ ...base, type: 'file', data: Buffer.concat(parts) });
-        } else if (e.type === 'hardlink') nodes.push({ ...base, type: 'link', target: e.linkTarget! });
-        else if (e.type === 'symlink') nodes.push({ ...base, type: 'symlink', data: e.linkTarget! });
-        else if (e.type === 'fifo') nodes.push({ ...base, type: 'fifo' });
-        else if (e.type === 'char-device' || e.type === 'block-device') nodes.push({ ...base, type: e.type === 'char-device' ? 'char' : 'block', major: e.devMajor, minor: e.devMinor });
-      }
+      const nodes = await dumpNodesFromDirectory(tree);
       const dump = writeUfsdump(nodes, { order, dialect: 'solaris' });
       const archive = await openArchive([dump]);
       expect(archive.format).toBe('ufsdump');
