@@ -93,11 +93,13 @@ function sh(cmd) {
   execSync(cmd, { stdio: 'inherit', shell: '/bin/bash' });
 }
 
-export function makeArchives(base, files = FILES) {
+/** Builds the archives (all of them, or only the names in `only`); existing ones are reused. */
+export function makeArchives(base, files = FILES, only = null) {
   mkdirSync(base, { recursive: true });
   const tree = join(base, 'tree');
   makeTree(tree, files);
   const a = (name, cmd) => {
+    if (only && !only.includes(name)) return join(base, name);
     if (!existsSync(join(base, name))) {
       console.error(`making ${name}`);
       sh(`${cmd} > ${join(base, name)}.tmp && mv ${join(base, name)}.tmp ${join(base, name)}`);
