@@ -81,6 +81,7 @@ import {
   writeAll,
   writevAll,
 } from './fs-ops.js';
+import { chmod as chmodPath } from 'node:fs/promises';
 import { BatchWriter, CHMOD, CHOWN, OP_ATTRS, OP_LINK, OP_MKDIR, OP_SYMLINK, type WriteOutcome } from './batch-writer.js';
 import { FifoMaker } from './make-fifo.js';
 import {
@@ -899,7 +900,17 @@ class Sink {
     try {
       fd = await openFd(tabs, REWRITE_FLAGS, 0);
     } catch (err) {
-      throw this.#writeError(err, t.rel, 'open');
+      // Without root, a group member this run created read-only (0555 binaries: the data comes
+      // on a later link in cpio newc) cannot be reopened for writing: lend the owner write
+      // permission; #finishFd applies the final mode right after.
+      if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw this.#writeError(err, t.rel, 'open');
+      try {
+        const st = await stat(tabs);
+        await chmodPath(tabs, (st.mode & 0o7777) | 0o200);
+        fd = await openFd(tabs, REWRITE_FLAGS, 0);
+      } catch (err2) {
+        throw this.#writeError(err2, t.rel, 'open');
+      }
     }
     try {
       if (data !== null) {
