@@ -10,7 +10,6 @@ import { newStats, type ReaderStats } from '../../../src/formats/format.js';
 import { tarFormat } from '../../../src/formats/tar/reader.js';
 import { ByteSource } from '../../../src/io/byte-source.js';
 import { asAsync, type Chunking } from '../../support/chunking.js';
-import { unescapeOctal } from '../../support/corpus.js';
 
 export interface ReadEntry extends Entry {
   /** The body, when the read collected bodies. */
@@ -66,35 +65,9 @@ export async function readTarBuffer(buf: Buffer, opts: ReadOptions = {}): Promis
   return { entries, warnings, stats };
 }
 
-const l1 = (b: Buffer): string => b.toString('latin1');
 
-/** The MANIFEST token of an entry (paths shown latin1 so bytes compare exactly). */
-export function token(e: Entry): string {
-  switch (e.type) {
-    case 'file':
-      return `f:${l1(e.path)}:${e.size}`;
-    case 'directory':
-      return `d:${l1(e.path)}`;
-    case 'symlink':
-      return `l:${l1(e.path)}->${l1(e.linkTarget ?? Buffer.alloc(0))}`;
-    case 'hardlink':
-      return `h:${l1(e.path)}=>${l1(e.linkTarget ?? Buffer.alloc(0))}`;
-    case 'fifo':
-      return `p:${l1(e.path)}`;
-    case 'char-device':
-      return `c:${l1(e.path)}:${e.devMajor},${e.devMinor}`;
-    case 'block-device':
-      return `b:${l1(e.path)}:${e.devMajor},${e.devMinor}`;
-    case 'socket':
-      return `s:${l1(e.path)}`;
-  }
-}
-
-/** A MANIFEST `expected_entries` cell as tokens (octal escapes turned into latin1 bytes). */
-export function expectedTokens(cell: string): string[] {
-  if (cell.trim() === '') return [];
-  return cell.split(' | ').map((t) => l1(unescapeOctal(t.trim())));
-}
+/** The MANIFEST token of an entry, and a MANIFEST cell as tokens: shared with the pipeline tests. */
+export { tokenOf as token, expectedTokens } from '../../support/listing.js';
 
 export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
