@@ -14,6 +14,7 @@ import { asAsync, randomChunks } from '../../support/chunking.js';
 import { buildCpio, solarisHolesText, type BuildVariant } from '../../support/cpio-build.js';
 import { corpusAvailable, readCorpus } from '../../support/corpus.js';
 import { sampleEntries } from './common-suite.js';
+import { withDeadline, applyByteEdit, cappedBody, type ByteEdit } from '../../support/mutation.js';
 
 function archiveFor(v: BuildVariant): Buffer {
   const link = { ino: 50, nlink: 2 };
@@ -43,11 +44,7 @@ const RUNS = Number(process.env.CPIO_FUZZ_RUNS ?? 300);
 const VARIANTS: BuildVariant[] = ['odc', 'newc', 'crc', 'afio', 'bin-le', 'bin-be'];
 const BASES = new Map(VARIANTS.map((v) => [v, archiveFor(v)]));
 
-type Mutation =
-  | { kind: 'flip'; at: number; value: number }
-  | { kind: 'cut'; at: number }
-  | { kind: 'insert'; at: number; bytes: Uint8Array }
-  | { kind: 'delete'; at: number; len: number };
+type Mutation = ByteEdit;
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   {
@@ -70,24 +67,10 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 function mutate(base: Buffer, ms: Mutation[]): Buffer {
-  let b = Buffer.from(base);
+  let b: Buffer = Buffer.from(base);
   for (const m of ms) {
     if (b.length === 0) break;
-    const at = m.at % b.length;
-    switch (m.kind) {
-      case 'flip':
-        b[at] = m.value;
-        break;
-      case 'cut':
-        b = b.subarray(0, at);
-        break;
-      case 'insert':
-        b = Buffer.concat([b.subarray(0, at), Buffer.from(m.bytes), b.subarray(at)]);
-        break;
-      case 'delete':
-        b = Buffer.concat([b.subarray(0, at), b.subarray(at + m.len)]);
-        break;
-    }
+    b = applyByteEdit(b, m);
   }
   return b;
 }
@@ -97,30 +80,12 @@ async function consume(chunks: Buffer[], bodyCap = 1 << 20): Promise<string> {
   const out: string[] = [];
   const src = new ByteSource(asAsync(chunks));
   for await (const e of cpioFormat.read(src, newStats('cpio'), { onWarning: () => {} })) {
-    let n = 0;
-    const parts: Buffer[] = [];
-    for await (const c of e.body) {
-      n += c.length;
-      parts.push(Buffer.from(c));
-      if (n > bodyCap) break;
-    }
     const target = e.linkTarget?.toString('hex');
-    out.push(`${e.type}:${e.path.toString('hex')}:${e.size}:${target}:${Buffer.concat(parts).toString('hex')}`);
+    out.push(`${e.type}:${e.path.toString('hex')}:${e.size}:${target}:${(await cappedBody(e, bodyCap)).toString('hex')}`);
   }
   return out.join('|');
 }
 
-async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${ms} ms (hang?)`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const CORPUS_BASES = ['generated/gnucpio-crc.cpio', 'generated/mirpax-bcpio-be.cpio', 'generated/bsdtar-odc.cpio'];
 

@@ -24,6 +24,7 @@ import {
   tar,
 } from '../../support/tar-build.js';
 import { readTarBuffer } from './tar-helpers.js';
+import { applyByteEdit, type ByteEdit } from '../../support/mutation.js';
 
 const sparseRuns: Array<[number, number]> = [
   [0, 300],
@@ -94,12 +95,7 @@ if (corpusAvailable()) {
   BASES['corpus-gtar'] = readCorpus('libarchive/test_compat_gtar_1.tar');
 }
 
-type Mutation =
-  | { kind: 'flip'; at: number; value: number }
-  | { kind: 'field'; at: number; value: number }
-  | { kind: 'cut'; at: number }
-  | { kind: 'insert'; at: number; bytes: Uint8Array }
-  | { kind: 'delete'; at: number; len: number };
+type Mutation = ByteEdit | { kind: 'field'; at: number; value: number };
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
@@ -111,14 +107,11 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 function mutate(base: Buffer, ms: Mutation[]): Buffer {
-  let b = Buffer.from(base);
+  let b: Buffer = Buffer.from(base);
   for (const m of ms) {
     if (b.length === 0) break;
     const at = m.at % b.length;
     switch (m.kind) {
-      case 'flip':
-        b[at] = m.value;
-        break;
       case 'field': {
         const block = Math.floor(at / 512) * 512;
         if (block + 512 > b.length) break;
@@ -128,15 +121,8 @@ function mutate(base: Buffer, ms: Mutation[]): Buffer {
         setChecksum(h, at % 3 === 0 ? 'signed' : 'unsigned');
         break;
       }
-      case 'cut':
-        b = b.subarray(0, at);
-        break;
-      case 'insert':
-        b = Buffer.concat([b.subarray(0, at), Buffer.from(m.bytes), b.subarray(at)]);
-        break;
-      case 'delete':
-        b = Buffer.concat([b.subarray(0, at), b.subarray(at + m.len)]);
-        break;
+      default:
+        b = applyByteEdit(b, m);
     }
   }
   return b;

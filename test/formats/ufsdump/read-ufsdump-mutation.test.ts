@@ -15,6 +15,7 @@ import { asAsync, randomChunks } from '../../support/chunking.js';
 import { corpusAvailable, readCorpus } from '../../support/corpus.js';
 import { fixChecksum, headerUnits, writeUfsdump, type DumpNode } from '../../support/ufsdump-write.js';
 import { linuxTree, sampleTree } from './helpers.js';
+import { withDeadline, applyByteEdit, cappedBody, type ByteEdit } from '../../support/mutation.js';
 
 const RUNS = Number(process.env.UFSDUMP_FUZZ_RUNS ?? 150);
 
@@ -45,10 +46,7 @@ if (corpusAvailable()) {
 }
 
 type Mutation =
-  | { kind: 'flip'; at: number; value: number }
-  | { kind: 'cut'; at: number }
-  | { kind: 'insert'; at: number; bytes: Uint8Array }
-  | { kind: 'delete'; at: number; len: number }
+  | ByteEdit
   | { kind: 'field'; header: number; at: number; value: number; width: 1 | 2 | 4 };
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
@@ -73,7 +71,7 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 function mutate(b0: Base, ms: Mutation[]): Buffer {
-  let b = Buffer.from(b0.bytes);
+  let b: Buffer = Buffer.from(b0.bytes);
   for (const m of ms) {
     if (b.length === 0) break;
     if (m.kind === 'field') {
@@ -89,18 +87,8 @@ function mutate(b0: Base, ms: Mutation[]): Buffer {
     }
     const at = m.at % b.length;
     switch (m.kind) {
-      case 'flip':
-        b[at] = m.value;
-        break;
-      case 'cut':
-        b = b.subarray(0, at);
-        break;
-      case 'insert':
-        b = Buffer.concat([b.subarray(0, at), Buffer.from(m.bytes), b.subarray(at)]);
-        break;
-      case 'delete':
-        b = Buffer.concat([b.subarray(0, at), b.subarray(at + m.len)]);
-        break;
+      default:
+        b = applyByteEdit(b, m);
     }
   }
   return b;
@@ -112,29 +100,11 @@ async function consume(chunks: Buffer[], bodyCap = 1 << 20): Promise<string> {
   const src = new ByteSource(asAsync(chunks));
   const options: UfsdumpReadOptions = { onWarning: () => {}, maxDirectoryMapBytes: 1 << 20 };
   for await (const e of ufsdumpFormat.read(src, newStats(''), options)) {
-    let n = 0;
-    const parts: Buffer[] = [];
-    for await (const c of e.body) {
-      n += c.length;
-      parts.push(Buffer.from(c));
-      if (n > bodyCap) break;
-    }
-    out.push(`${e.type}:${e.path.toString('hex')}:${e.size}:${e.linkTarget?.toString('hex')}:${e.uid}:${e.mode}:${Buffer.concat(parts).toString('hex')}`);
+    out.push(`${e.type}:${e.path.toString('hex')}:${e.size}:${e.linkTarget?.toString('hex')}:${e.uid}:${e.mode}:${(await cappedBody(e, bodyCap)).toString('hex')}`);
   }
   return out.join('|');
 }
 
-async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${ms} ms (hang?)`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('ufsdump mutation properties', () => {
   for (const b of BASES) {

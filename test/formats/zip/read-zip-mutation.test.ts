@@ -14,6 +14,7 @@ import { asAsync, randomChunks } from '../../support/chunking.js';
 import { corpusAvailable, readCorpus } from '../../support/corpus.js';
 import { buildZip } from '../../support/zip-build.js';
 import { memoryRandomAccess, type Mode } from './helpers.js';
+import { withDeadline, applyByteEdit, cappedBody, type ByteEdit } from '../../support/mutation.js';
 
 /** Mutations per base and mode; ZIP_FUZZ_RUNS=20000 for a long run. */
 const RUNS = Number(process.env.ZIP_FUZZ_RUNS ?? 150);
@@ -37,11 +38,7 @@ const BUILT: Record<string, Buffer> = {
 
 const CORPUS = ['generated/bsdtar.zip', 'libarchive/test_read_format_zip.zip', 'libarchive/test_read_format_zip_zip64b.zip', 'libarchive/test_compat_zip_2.zip'];
 
-type Mutation =
-  | { kind: 'flip'; at: number; value: number }
-  | { kind: 'cut'; at: number }
-  | { kind: 'insert'; at: number; bytes: Uint8Array }
-  | { kind: 'delete'; at: number; len: number };
+type Mutation = ByteEdit;
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
@@ -51,14 +48,10 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 function mutate(base: Buffer, ms: Mutation[]): Buffer {
-  let b = Buffer.from(base);
+  let b: Buffer = Buffer.from(base);
   for (const m of ms) {
     if (b.length === 0) break;
-    const at = m.at % b.length;
-    if (m.kind === 'flip') b[at] = m.value;
-    else if (m.kind === 'cut') b = b.subarray(0, at);
-    else if (m.kind === 'insert') b = Buffer.concat([b.subarray(0, at), Buffer.from(m.bytes), b.subarray(at)]);
-    else b = Buffer.concat([b.subarray(0, at), b.subarray(at + m.len)]);
+    b = applyByteEdit(b, m);
   }
   return b;
 }
@@ -69,29 +62,11 @@ async function consume(bytes: Buffer, mode: Mode, seed: number, bodyCap = 1 << 2
   const src = new ByteSource(asAsync(randomChunks(bytes, seed, 97)));
   const options = mode === 'random' ? { onWarning: () => {}, randomAccess: memoryRandomAccess(bytes, 61) } : { onWarning: () => {} };
   for await (const e of zipFormat.read(src, newStats('zip'), options)) {
-    let n = 0;
-    const parts: Buffer[] = [];
-    for await (const c of e.body) {
-      n += c.length;
-      parts.push(Buffer.from(c));
-      if (n > bodyCap) break;
-    }
-    out.push(`${e.type}:${e.path.toString('hex')}:${e.size}:${e.linkTarget?.toString('hex')}:${Buffer.concat(parts).toString('hex')}`);
+    out.push(`${e.type}:${e.path.toString('hex')}:${e.size}:${e.linkTarget?.toString('hex')}:${(await cappedBody(e, bodyCap)).toString('hex')}`);
   }
   return out.join('|');
 }
 
-async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${ms} ms (hang?)`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const bases: Array<[string, Buffer]> = [
   ...Object.entries(BUILT),
