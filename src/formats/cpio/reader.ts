@@ -193,6 +193,14 @@ async function* readCpio(
     return Buffer.from(src.take(n));
   };
 
+  /** A record body kept in memory (ACL text, symlink target): refused past the meta limit first. */
+  const readMetaBody = async (n: number, layer: string, what: string, record: number, path: Buffer, hint: string): Promise<Buffer> => {
+    if (n > maxMeta) {
+      throw formatError('LIMIT_META_SIZE', layer, `${what} of ${n} bytes for '${escapePath(path)}' exceeds the limit of ${maxMeta} bytes`, record, hint, { path });
+    }
+    return readWhole(n, layer, what, record);
+  };
+
   /**
    * Hot path: the unread bytes from the current position, at least `n` of them (the caller has
    * buffered them). Zero copy when the first chunk holds them, as it does but at chunk seams.
@@ -339,17 +347,7 @@ async function* readCpio(
       continue;
     }
     if (mode === SECMODE) {
-      if (size > maxMeta) {
-        throw formatError(
-          'LIMIT_META_SIZE',
-          layer,
-          `ACL record of ${size} bytes for '${escapePath(path)}' exceeds the limit of ${maxMeta} bytes`,
-          record,
-          'raise maxMetaSize if it is genuine',
-          { path },
-        );
-      }
-      const body = await readWhole(size, layer, 'ACL data', record);
+      const body = await readMetaBody(size, layer, 'ACL record', record, path, 'raise maxMetaSize if it is genuine');
       pendingAcl = solarisAclText(body);
       countMeta(stats, 'solaris-acl');
       const p = skipPad(padAt(src.position - start, align), layer, 'data padding', record);
@@ -379,17 +377,7 @@ async function* readCpio(
     const extra: EntryExtra = { variant: v };
 
     if (type === 'symlink') {
-      if (size > maxMeta) {
-        throw formatError(
-          'LIMIT_META_SIZE',
-          layer,
-          `symlink target of ${size} bytes for '${escapePath(path)}' exceeds the limit of ${maxMeta} bytes`,
-          record,
-          'the archive is corrupt',
-          { path },
-        );
-      }
-      const target = await readWhole(size, layer, 'symlink target', record);
+      const target = await readMetaBody(size, layer, 'symlink target', record, path, 'the archive is corrupt');
       // C readers (GNU cpio, libarchive) stop a target at its first NUL; so do we.
       const nul = target.indexOf(0);
       linkTarget = nul < 0 ? target : target.subarray(0, nul);
