@@ -26,5 +26,8 @@ export { extract, checkDestination } from './sink/extract.js';
 export type { ExtractEvent, ExtractOptions, ExtractReport, ExtractRefusal } from './sink/types.js';
 export { install, InstallError } from './p2v/install.js';
 export type { InstallEvent, InstallOptions, InstallResult } from './p2v/install.js';
+export { inspectImage } from './p2v/inspect-image.js';
+export type { InspectChange, InspectImageOptions, InspectReport } from './p2v/inspect-image.js';
+export type { RuleFactory } from './p2v/image-pass.js';
 export * as fixup from './fixup/index.js';
 export * as inventory from './p2v/inventory/index.js';

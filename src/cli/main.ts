@@ -17,7 +17,9 @@ const USAGE = `usage:
   zonep2v install -z ZONE -R ZONEPATH (-a ARCHIVE | -a - | -d DIR) (-u | -p) [-v | -s] [options]
                                                               install a native zone from the image (see README)
   zonep2v list    (-a ARCHIVE | -a - | -d DIR) [-v] [--json]   list entries, like tar -tv
-  zonep2v inspect (-a ARCHIVE | -a - | -d DIR) [--json]        detection chain, flash archive identification, contents
+  zonep2v inspect (-a ARCHIVE | -a - | -d DIR) [--json] [-u | -p] [--ip-type shared|exclusive] [--net LINK]
+                  [--keep-nested-zones] [--host-root DIR]    what install would do (detection chain, release,
+                                                              packages, every fixup); writes nothing
   zonep2v extract (-a ARCHIVE | -a -) -C DIR [--allow-non-empty] [-v] [--json]
                                                               safe extraction into DIR (no p2v rules)
 
@@ -74,14 +76,38 @@ export async function main(argv: string[]): Promise<number> {
       case 'inspect': {
         const { values, positionals } = parseArgs({
           args: rest,
-          options: { archive: { type: 'string', short: 'a' }, directory: { type: 'string', short: 'd' }, json: { type: 'boolean' } },
+          options: {
+            archive: { type: 'string', short: 'a' },
+            directory: { type: 'string', short: 'd' },
+            json: { type: 'boolean' },
+            unconfigure: { type: 'boolean', short: 'u' },
+            preserve: { type: 'boolean', short: 'p' },
+            zone: { type: 'string', short: 'z' },
+            'ip-type': { type: 'string' },
+            net: { type: 'string', multiple: true },
+            'keep-nested-zones': { type: 'boolean' },
+            'host-root': { type: 'string' },
+          },
           strict: true,
           allowPositionals: true,
         });
         if (positionals.length > 0) usage(`inspect: unexpected argument '${positionals[0]}'`);
+        if (values.unconfigure && values.preserve) usage('inspect: -u and -p cannot be used together');
+        const ipType = values['ip-type'];
+        if (ipType !== undefined && ipType !== 'shared' && ipType !== 'exclusive') usage(`inspect: --ip-type must be shared or exclusive, not '${ipType}'`);
+        if (values.net && ipType !== 'exclusive') usage('inspect: --net needs --ip-type exclusive');
         const image = imageSpec('inspect', values.archive, values.directory);
         file = imageName(image);
-        await inspectCommand({ image, json: values.json ?? false });
+        await inspectCommand({
+          image,
+          json: values.json ?? false,
+          ...(values.preserve ? { mode: 'preserve' as const } : {}),
+          ...(ipType ? { ipType } : {}),
+          ...(values.net ? { nets: values.net } : {}),
+          keepNestedZones: values['keep-nested-zones'] ?? false,
+          ...(values['host-root'] ? { hostRoot: values['host-root'] } : {}),
+          ...(values.zone ? { zoneName: values.zone } : {}),
+        });
         return EXIT_OK;
       }
       case 'install': {

@@ -16,23 +16,23 @@ import { copyFile, lstat, mkdir, open, readFile, readdir, rm, stat, unlink, utim
 import { join, resolve } from 'node:path';
 import type { Entry } from '../entry/entry.js';
 import { escapePath } from '../entry/escape-path.js';
-import { isZoneP2vError, ZoneP2vError, type WarningHandler } from '../errors.js';
-import { defaultRules, FixupEngine } from '../fixup/apply-rules.js';
+import { isZoneP2vError, type WarningHandler } from '../errors.js';
 import type { FixupSettings } from '../fixup/rule.js';
-import { describeChain, type Layer } from '../pipeline/open-archive.js';
-import { openImage, type ImageSpec } from '../pipeline/open-image.js';
+import { describeChain } from '../pipeline/open-archive.js';
+import type { ImageSpec } from '../pipeline/open-image.js';
 import { extract } from '../sink/extract.js';
 import type { ExtractReport } from '../sink/types.js';
-import { InstallGate, planFileBody, readHostInventory, type GateFailure } from './inventory/index.js';
+import { missingSanityPaths, openImagePass, SANITY_PATHS, type ImagePass, type RuleFactory } from './image-pass.js';
+import { InstallGate, planFileBody, readHostInventory } from './inventory/index.js';
 import { dateString, InstallLog } from './install-log.js';
+import { mediaType } from './media-type.js';
 import { loadZoneConfig, type ZoneConfig } from './zone-config.js';
 
 export const EXIT_USAGE = 253;
 export const EXIT_EXTRACT = 254;
 export const EXIT_POSTPROCESS = 255;
 
-/** Paths every usable image has (DECISIONS §3: the sparse test plus the native sanity list). */
-export const SANITY_PATHS = ['etc', 'etc/svc', 'usr', 'sbin', 'lib', 'var', 'var/svc', 'lib/svc', 'sbin/zonename', 'usr/bin/chmod'];
+export { SANITY_PATHS };
 
 export const MARKER = '.zonep2v-incomplete';
 
@@ -55,6 +55,8 @@ export interface InstallOptions {
   update?: 'plan' | 'zoneadm';
   smfDisableConf?: string;
   pkgrmConf?: string;
+  /** The fixup rules (default: defaultRules); a library caller may add, drop or reorder them. */
+  rules?: RuleFactory;
   onEvent: (e: InstallEvent) => void;
   signal?: AbortSignal;
   /** Clock (tests). */
@@ -69,10 +71,24 @@ export type InstallEvent =
   | { kind: 'postprocessing' }
   /** A post-processing message ("   Postprocess: ..."); verbose ones only with -v. */
   | { kind: 'postprocess'; message: string; verbose: boolean }
+  /** One change a fixup rule made (also a log line, and a verbose Postprocess line). */
+  | { kind: 'change'; rule: string; path: string | null; message: string }
+  /** A log line, emitted only with --dry-run, where there is no log file (DECISIONS §2). */
+  | { kind: 'log'; line: string }
   | { kind: 'progress'; bytes: number; total: number | undefined; entries: number }
   | { kind: 'warning'; message: string }
   | { kind: 'result'; ok: boolean; lines: string[] }
-  | { kind: 'summary'; zoneRoot: string; log: string | null; written: ExtractReport['written'] | null; refused: number; changes: number; exitCode: number };
+  /** Always the last event, also when the install fails (then `error` says why). */
+  | {
+      kind: 'summary';
+      zoneRoot: string;
+      log: string | null;
+      written: ExtractReport['written'] | null;
+      refused: number;
+      changes: number;
+      exitCode: number;
+      error?: string;
+    };
 
 /** An install failure with the exit code DECISIONS §2 assigns to it. */
 export class InstallError extends Error {
@@ -87,17 +103,6 @@ export class InstallError extends Error {
 }
 
 const usage = (message: string, lines: string[] = []) => new InstallError(EXIT_USAGE, message, lines);
-
-/** The name the original's transcript gives the image ("flash archive", "gzipped cpio archive"...). */
-export function mediaType(layers: readonly Layer[], isDirectory: boolean): string {
-  if (isDirectory) return 'directory';
-  if (layers.some((l) => l.kind === 'envelope' && l.name === 'flar')) return 'flash archive';
-  const filters = layers.filter((l) => l.kind === 'filter').map((l) => l.name);
-  const format = layers.find((l) => l.kind === 'format');
-  const base = format?.name === 'tar' ? 'pax (xustar) archive' : format?.name === 'ufsdump' ? 'ufsdump archive' : `${format?.name ?? 'unknown'} archive`;
-  const adjective: Record<string, string> = { gzip: 'gzipped', bzip2: 'bzipped', xz: 'xz-compressed', lzma: 'lzma-compressed', compress: 'compressed', zstd: 'zstd-compressed' };
-  return [...filters.map((f) => adjective[f] ?? f), base].join(' ');
-}
 
 async function readList(file: string | undefined): Promise<string[]> {
   if (file === undefined) return [];
@@ -257,7 +262,8 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
       throw usage(`Unable to create the log file in ${o.logDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }
-  const logLine = (m: string) => log?.line(m);
+  // With --dry-run there is no log file: its lines are the report (DECISIONS §2).
+  const logLine = (m: string) => (log ? log.line(m) : o.dryRun ? emit({ kind: 'log', line: m }) : undefined);
   const say = (message: string, verbose = false) => {
     logLine(message);
     emit({ kind: 'postprocess', message, verbose });
@@ -287,11 +293,15 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
     });
   }
 
+  let changes = 0;
+  let written: ExtractReport['written'] | null = null;
+  let refused = 0;
   const fail = (exitCode: number, message: string, lines: string[] = [], cause?: unknown): never => {
     logLine(`ERROR: ${message}`);
     for (const l of lines) logLine(l);
     const result = exitCode === EXIT_POSTPROCESS ? ['        Result: Postprocessing failed.', '', '        Result: *** Installation FAILED ***'] : ['        Result: *** Installation FAILED ***'];
     emit({ kind: 'result', ok: false, lines: [...lines, `ERROR: ${message}`, '', ...result, ...(logPath ? [`      Log File: ${logPath}`] : [])] });
+    emit({ kind: 'summary', zoneRoot, log: logPath, written, refused, changes, exitCode, error: message });
     log?.close();
     throw new InstallError(exitCode, message, lines, cause);
   };
@@ -309,80 +319,57 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
     ...(sysidcfg ? { sysidcfg } : {}),
   };
   const gate = new InstallGate(host, { zoneName: o.zoneName, backout: o.backout, earlyVerdicts: 'consistent-image' });
-  let changes = 0;
-  const engine = new FixupEngine(defaultRules(settings), settings, {
-    onChange: (c) => {
-      changes++;
-      say(`${c.rule}: ${c.path ? `${escapePath(c.path)}: ` : ''}${c.message}`, true);
-    },
-    onWarning: (w) => warn(`${w.rule}: ${w.path ? `${escapePath(w.path)}: ` : ''}${w.message}`),
-  });
-  const seen = new Set<string>();
-  let gateFailure: GateFailure | undefined;
-  let removals: Buffer[] = [];
-
-  let image;
+  let total: number | undefined;
+  let pass: ImagePass;
   try {
-    image = await openImage(o.image, { onWarning, ...(o.signal ? { signal: o.signal } : {}) });
+    pass = await openImagePass({
+      image: o.image,
+      settings,
+      gate,
+      ...(o.rules ? { rules: o.rules } : {}),
+      stopOnGateFailure: true,
+      onChange: (c) => {
+        changes++;
+        const path = c.path ? escapePath(c.path) : null;
+        logLine(`${c.rule}: ${path ? `${path}: ` : ''}${c.message}`);
+        emit({ kind: 'change', rule: c.rule, path, message: c.message });
+      },
+      onRuleWarning: (rule, message, path) => warn(`${rule}: ${path ? `${escapePath(path)}: ` : ''}${message}`),
+      onWarning,
+      onProgress: (bytes, entries) => emit({ kind: 'progress', bytes, total, entries }),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
   } catch (e) {
     return fail(EXIT_EXTRACT, isZoneP2vError(e) ? e.message : String(e), [], e);
   }
-  const media = mediaType(image.reader.layers, 'directory' in o.image);
-  emit({ kind: 'media-type', text: media, layers: describeChain(image.reader.layers) });
-  logLine(`Media Type: ${media} (${describeChain(image.reader.layers)})`);
-  if (image.reader.flar) {
-    for (const [k, v] of Object.entries(image.reader.flar.identification)) logLine(`flar identification: ${k}=${v}`);
+  const { reader } = pass;
+  total = reader.flar?.archivedSize ?? pass.size;
+  const media = mediaType(reader.layers, 'directory' in o.image);
+  emit({ kind: 'media-type', text: media, layers: describeChain(reader.layers) });
+  logLine(`Media Type: ${media} (${describeChain(reader.layers)})`);
+  if (reader.flar) {
+    for (const [k, v] of Object.entries(reader.flar.identification)) logLine(`flar identification: ${k}=${v}`);
   }
   emit({ kind: 'installing' });
   logLine('Installing: This may take several minutes...');
 
-  const total = image.reader.flar?.archivedSize ?? image.size;
-  let entries = 0;
-  async function* gated(): AsyncGenerator<Entry> {
-    for await (let e of image!.reader.entries()) {
-      entries++;
-      if ((entries & 1023) === 0) emit({ kind: 'progress', bytes: image!.reader.stats.bytesRead, total, entries });
-      const path = e.path.toString('latin1').replace(/^(\.?\/)+/, '').replace(/\/+$/, '');
-      if (SANITY_PATHS.includes(path)) seen.add(path);
-      const wants = gate.wants(Buffer.from(path, 'latin1'));
-      if (wants === 'body' && e.type === 'file') {
-        const big = gate.sizeError(e.path, e.size);
-        if (big) throw big;
-        const parts: Buffer[] = [];
-        for await (const c of e.body) parts.push(Buffer.from(c));
-        const body = Buffer.concat(parts);
-        e = { ...e, body: { [Symbol.asyncIterator]: async function* () { yield body; } } };
-        const f = gate.add(Buffer.from(path, 'latin1'), body);
-        if (f) {
-          gateFailure = f;
-          throw f.error;
-        }
-      } else if (wants === 'presence') {
-        const f = gate.add(Buffer.from(path, 'latin1'));
-        if (f) {
-          gateFailure = f;
-          throw f.error;
-        }
-      }
-      yield e;
-    }
-  }
-
   let report: ExtractReport;
   try {
-    const stream = engine.run(gated(), (paths) => (removals = paths));
     report = o.dryRun
-      ? await drain(stream, zoneRoot)
-      : await extract(stream, { dest: zoneRoot, onWarning, ...(o.signal ? { signal: o.signal } : {}) });
+      ? await drain(pass.entries, zoneRoot)
+      : await extract(pass.entries, { dest: zoneRoot, onWarning, ...(o.signal ? { signal: o.signal } : {}) });
   } catch (e) {
-    await image.close().catch(() => {});
+    await pass.close().catch(() => {});
+    const gateFailure = pass.gateFailure;
     if (gateFailure) return fail(EXIT_EXTRACT, gateFailure.error.message, [...gateFailure.lines], e);
     return fail(EXIT_EXTRACT, isZoneP2vError(e) ? e.message : (e as Error).message, [], e);
   }
-  await image.close().catch(() => {});
-  logLine(`extracted ${entries} entries: ${Object.entries(report.written).map(([k, n]) => `${n} ${k}`).join(', ')}; ${report.bytes} bytes`);
+  await pass.close().catch(() => {});
+  written = report.written;
+  refused = report.refusedCount;
+  logLine(`extracted ${pass.read} entries: ${Object.entries(report.written).map(([k, n]) => `${n} ${k}`).join(', ')}; ${report.bytes} bytes`);
   for (const [k, n] of Object.entries(report.skipped)) if (n > 0) logLine(`not created: ${n} ${k}`);
-  for (const [k, n] of Object.entries(engine.stats as unknown as Record<string, unknown>)) if (typeof n === 'number' && n > 0) logLine(`fixup stats: ${k} ${n}`);
+  for (const [k, n] of Object.entries(pass.stats as unknown as Record<string, unknown>)) if (typeof n === 'number' && n > 0) logLine(`fixup stats: ${k} ${n}`);
   if (report.refusedCount > 0) {
     for (const r of report.refused) logLine(`refused: ${escapePath(r.path)}: ${r.reason}`);
     return fail(EXIT_EXTRACT, `${report.refusedCount} entries of the image were refused (see the log)`);
@@ -396,11 +383,12 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   // (a non-Solaris host was already reported when it was read)
 
   // ---- sanity check (DECISIONS §3): reported by name at the end of the stream, 254
-  const missing = SANITY_PATHS.filter((p) => !seen.has(p));
+  const missing = missingSanityPaths(pass.seen);
   if (missing.length > 0) {
     const lines = missing.map((m) => `  Sanity Check: Missing ${m} at ${zoneRoot}`);
     return fail(EXIT_EXTRACT, `  Sanity Check: FAILED; the image is not a whole-root native system (missing ${missing.join(', ')})`, lines);
   }
+  const removals = pass.removals;
 
   // ---- post-processing: removals decided at the end, the update plan, the log
   emit({ kind: 'postprocessing' });
@@ -465,4 +453,4 @@ async function drain(stream: AsyncIterable<Entry>, dest: string): Promise<Extrac
   return { dest, entries: n, written, implicitDirectories: 0, bytes, refused: [], refusedCount: 0, skipped, rerooted: 0, replaced: 0, ownersPreserved: false, warnings: [] };
 }
 
-export { dateString };
+export { dateString, mediaType };

@@ -24,6 +24,14 @@ export async function installCommand(argv: string[]): Promise<number> {
       return;
     }
     const quiet = args.verbosity === 'silent';
+    if (args.dryRun) {
+      // --dry-run: the report is the log that would have been written (DECISIONS §2); the
+      // transcript lines are in it too, so only the log, warnings and the result are printed.
+      if (e.kind === 'log') out(e.line);
+      else if (e.kind === 'warning') process.stderr.write(`zonep2v: warning: ${e.message}\n`);
+      else if (e.kind === 'result') for (const l of e.lines) out(l);
+      return;
+    }
     switch (e.kind) {
       case 'log-file':
         if (!quiet) out(`      Log File: ${e.path}`);
@@ -64,6 +72,10 @@ export async function installCommand(argv: string[]): Promise<number> {
         clearBar();
         for (const l of e.lines) out(l);
         break;
+      case 'change':
+        if (args.verbosity === 'verbose') out(`   Postprocess: ${e.rule}: ${e.path !== null ? `${e.path}: ` : ''}${e.message}`);
+        break;
+      case 'log':
       case 'summary':
         break;
     }
@@ -81,7 +93,8 @@ export async function installCommand(argv: string[]): Promise<number> {
         process.stderr.write(`${e.message}\n`);
         for (const l of e.lines) process.stderr.write(`${l}\n`);
       }
-      if (args.json) out(JSON.stringify({ kind: 'error', exitCode: e.exitCode, message: e.message }));
+      // --json ends with a summary object, also when the install stopped before it began.
+      if (args.json && e.exitCode === 253) out(JSON.stringify({ kind: 'summary', zoneRoot: null, log: null, written: null, refused: 0, changes: 0, exitCode: e.exitCode, error: e.message }));
       return e.exitCode;
     }
     throw e;

@@ -410,6 +410,12 @@ export interface InstallGateOptions {
   earlyVerdicts?: 'exact' | 'consistent-image';
   /** Largest metadata body (default 16 MiB). */
   maxFileBytes?: number;
+  /**
+   * Collect the image's package data even when the host is not a Solaris system (inspect
+   * reports the image's packages whatever the host). Default false: install then reads only
+   * etc/release, so the package metadata streams by untouched.
+   */
+  collectWhenSkipped?: boolean;
 }
 
 /** The result of `finish`. */
@@ -450,6 +456,7 @@ export class InstallGate {
   readonly #hostRelease: InstRelease | undefined;
   readonly #skipped: ZoneP2vError | undefined;
   readonly #mode: 'exact' | 'consistent-image';
+  readonly #collectWhenSkipped: boolean;
   readonly #collector: ImageInventoryCollector;
   readonly #backedOut: ReadonlySet<string>;
   readonly #hostWarnings: readonly ZoneP2vError[];
@@ -468,6 +475,7 @@ export class InstallGate {
   constructor(host: HostInventory, options: InstallGateOptions) {
     this.#zone = options.zoneName;
     this.#mode = options.earlyVerdicts ?? 'exact';
+    this.#collectWhenSkipped = options.collectWhenSkipped ?? false;
     this.#collector = new ImageInventoryCollector({
       ...(options.backout === undefined ? {} : { backout: options.backout }),
       ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }),
@@ -493,7 +501,7 @@ export class InstallGate {
 
   /** Whether (and how) the gate wants this path; only etc/release when the gate is skipped. Hot path. */
   wants(path: Buffer): EntryInterest | undefined {
-    if (this.#skipped) return this.#collector.kindOf(path) === 'etc-release' ? 'body' : undefined;
+    if (this.#skipped && !this.#collectWhenSkipped) return this.#collector.kindOf(path) === 'etc-release' ? 'body' : undefined;
     return this.#collector.wants(path);
   }
 
