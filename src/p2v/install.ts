@@ -71,6 +71,8 @@ export type InstallEvent =
   | { kind: 'postprocessing' }
   /** A post-processing message ("   Postprocess: ..."); verbose ones only with -v. */
   | { kind: 'postprocess'; message: string; verbose: boolean }
+  /** Post-processing finished (a verbose transcript line). */
+  | { kind: 'postprocessed' }
   /** One change a fixup rule made (also a log line, and a verbose Postprocess line). */
   | { kind: 'change'; rule: string; path: string | null; message: string }
   /** A log line, emitted only with --dry-run, where there is no log file (DECISIONS §2). */
@@ -410,8 +412,9 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
       if (r.status !== 0) return fail(EXIT_POSTPROCESS, 'Updating the Zone software failed');
       say('Zone software update complete');
     }
-    say('Postprocessing complete.', true);
-    emit({ kind: 'postprocess', message: '', verbose: true });
+    // The original's vlog: "        Result: Postprocessing complete." (reference §1.5).
+    logLine('Result: Postprocessing complete.');
+    emit({ kind: 'postprocessed' });
     let finalLog = logPath;
     if (log && logPath) {
       const varLog = join(zoneRoot, 'var', 'log');

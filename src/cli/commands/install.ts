@@ -49,8 +49,10 @@ export async function installCommand(argv: string[]): Promise<number> {
         clearBar();
         if (!quiet) out('Postprocessing: This may take a while...');
         break;
+      case 'postprocessed':
+        if (args.verbosity === 'verbose') out('        Result: Postprocessing complete.');
+        break;
       case 'postprocess':
-        if (e.message === '') break;
         if (!quiet && (!e.verbose || args.verbosity === 'verbose')) out(`   Postprocess: ${e.message}`);
         break;
       case 'warning':
