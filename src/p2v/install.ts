@@ -380,7 +380,6 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   // ---- release gate and inventory verdict at the end of the stream
   const outcome = gate.finish();
   for (const l of outcome.summary) logLine(l);
-  if (outcome.etcRelease) logLine(`image /etc/release: ${outcome.etcRelease}`);
   if (outcome.kind === 'failed') return fail(EXIT_EXTRACT, outcome.failure.error.message, [...outcome.failure.lines]);
   // (a non-Solaris host was already reported when it was read)
 
@@ -428,6 +427,10 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
       logLine('Result: Installation completed successfully.');
       log.close();
       await copyFile(logPath, inZone, constants.COPYFILE_EXCL);
+      // The sink gave var/log (or var, when var/log was created here) the image's times;
+      // adding the log must not change them (DECISIONS §5).
+      if (vl) await utimes(varLog, vl.atime, vl.mtime);
+      else await utimes(join(zoneRoot, 'var'), v.atime, v.mtime);
       await unlink(logPath);
       finalLog = inZone;
       await unlink(marker);
