@@ -23,7 +23,7 @@ export interface Input {
  * file through random access instead never open it twice).
  */
 export async function openInput(path: string, stdin: Readable = process.stdin, options: { lazy?: boolean } = {}): Promise<Input> {
-  if (path === '-') return { name: 'standard input', size: undefined, stream: stdin as AsyncIterable<Buffer> };
+  if (path === '-') return { name: 'standard input', size: undefined, stream: wrapReadErrors(stdin as AsyncIterable<Buffer>, 'standard input') };
   let size: number | undefined;
   try {
     const st = await stat(path);
