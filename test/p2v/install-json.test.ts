@@ -1,7 +1,7 @@
 /**
- * `zonep2v install --json` (DECISIONS §2: one JSON event per line, ending with a summary object)
- * and `--dry-run` (the same checks and report on standard output, nothing created, the exit code
- * install would give).
+ * `zonep2v install --json` (DECISIONS §2: one JSON event per line, ending with a summary object),
+ * `--dry-run` (the same checks and report on standard output, nothing created, the exit code
+ * install would give), and the progress bar on a terminal (script(1) provides the pty).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,20 @@ function events(stdout: string): Event[] {
     .trimEnd()
     .split('\n')
     .map((l) => JSON.parse(l) as Event);
+}
+
+/** A cpio of 2,506 small entries (progress is reported every 1,024 entries). */
+let many: string | undefined;
+function manyCpio(): string {
+  if (many) return many;
+  const tree = freshDir('many');
+  for (let d = 0; d < 5; d++) {
+    mkdirSync(join(tree, `d${d}`));
+    for (let i = 0; i < 500; i++) writeFileSync(join(tree, `d${d}`, `f${i}`), `file ${d}/${i}\n`);
+  }
+  many = join(work, 'many.cpio');
+  execFileSync('sh', ['-c', `cd ${tree} && find . | cpio -o -H newc --quiet > ${many}`]);
+  return many;
 }
 
 function freshDir(name: string): string {
@@ -77,13 +91,7 @@ describe('install --json', () => {
   });
 
   it('progress events for an image of more than 1024 entries: bytes grow, the total is the file size', () => {
-    const tree = freshDir('many');
-    for (let d = 0; d < 5; d++) {
-      mkdirSync(join(tree, `d${d}`));
-      for (let i = 0; i < 500; i++) writeFileSync(join(tree, `d${d}`, `f${i}`), `file ${d}/${i}\n`);
-    }
-    const cpio = join(work, 'many.cpio');
-    execFileSync('sh', ['-c', `cd ${tree} && find . | cpio -o -H newc --quiet > ${cpio}`]);
+    const cpio = manyCpio();
     const r = install(['-R', join(work, 'zmany'), '-a', cpio, '-u', '--json'], freshDir('logs-many'));
     // Not a Solaris image: the sanity check fails after the stream was read.
     expect(r.code).toBe(254);
@@ -153,5 +161,33 @@ describe('install --dry-run', () => {
     expect(ev.at(-1)).toMatchObject({ kind: 'summary', exitCode: 254, log: null });
     expect(existsSync(zp)).toBe(false);
     expect(readdirSync(logs)).toEqual([]);
+  });
+});
+
+describe('the progress bar', () => {
+  /** Runs install with a pseudo-terminal as stdout and stderr (script -q -e -c CMD /dev/null). */
+  function onTty(extra: string[]) {
+    const zp = join(work, `ztty-${extra.join('').replace(/\W/g, '')}`);
+    const cmd = [process.execPath, MAIN, 'install', '-z', 'z1', '-R', zp, '-a', manyCpio(), '-u', '--log-dir', freshDir(`logs-tty${extra.join('').replace(/\W/g, '')}`), '--host-root', NO_HOST, ...extra]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-q', '-e', '-c', cmd, '/dev/null'], { maxBuffer: 1 << 26 });
+    return { code: r.status, out: r.stdout.toString() };
+  }
+
+  it('on a terminal: percentage of the file size, bytes, rate, files, ETA; cleared before the next line', () => {
+    const r = onTty([]);
+    expect(r.code).toBe(254); // not a Solaris image (sanity check), after the whole stream was read
+    const bars = r.out.match(/\r\x1b\[K {4}Installing: \d+% [\d.]+ (B|KB|MB) of [\d.]+ (KB|MB), [\d.]+ (B|KB|MB|GB)\/s, \d+ files ETA \d+s/g) ?? [];
+    expect(bars.map((b) => b.match(/(\d+) files/)![1])).toEqual(['1024', '2048']);
+    // The bar is wiped (\r ESC[K) before the failure lines are printed.
+    expect(r.out).toMatch(/files ETA \d+s\r\x1b\[K {2}Sanity Check: Missing etc at /);
+  });
+
+  it('not with -s, and not with --json (progress are events there)', () => {
+    expect(onTty(['-s']).out).not.toMatch(/Installing:/);
+    const json = onTty(['--json']).out;
+    expect(json).not.toMatch(/\x1b\[K/);
+    expect(json).toMatch(/"kind":"progress"/);
   });
 });

@@ -8,6 +8,17 @@
 import { install, InstallError, type InstallEvent } from '../../p2v/install.js';
 import { INSTALL_USAGE, parseInstallArgs } from './install-args.js';
 
+/** 1.5 MB, 820 KB, 12 GB: what a progress line needs. */
+function size(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n < 10 && i > 0 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
+}
+
 export async function installCommand(argv: string[]): Promise<number> {
   const args = parseInstallArgs(argv); // CLI_USAGE → 253 in main
   const out = (s: string) => process.stdout.write(s + '\n');
@@ -63,10 +74,9 @@ export async function installCommand(argv: string[]): Promise<number> {
         if (!tty) break;
         const secs = (Date.now() - started) / 1000;
         const rate = e.bytes / Math.max(secs, 0.001);
-        const mb = (n: number) => (n / 1048576).toFixed(0);
         const pct = e.total ? ` ${Math.min(100, Math.floor((100 * e.bytes) / e.total))}%` : '';
         const eta = e.total && rate > 0 ? ` ETA ${Math.max(0, Math.round((e.total - e.bytes) / rate))}s` : '';
-        process.stderr.write(`\r\x1b[K    Installing:${pct} ${mb(e.bytes)}${e.total ? `/${mb(e.total)}` : ''} MB, ${mb(rate)} MB/s, ${e.entries} files${eta}`);
+        process.stderr.write(`\r\x1b[K    Installing:${pct} ${size(e.bytes)}${e.total ? ` of ${size(e.total)}` : ''}, ${size(rate)}/s, ${e.entries} files${eta}`);
         barShown = true;
         break;
       }
