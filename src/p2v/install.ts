@@ -12,11 +12,11 @@
 
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readFile, readdir, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { access, copyFile, lstat, mkdir, open, readFile, readdir, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Entry } from '../entry/entry.js';
 import { escapePath } from '../entry/escape-path.js';
-import { isZoneP2vError, type WarningHandler } from '../errors.js';
+import { isZoneP2vError, type WarningHandler, type ZoneP2vError } from '../errors.js';
 import type { FixupSettings } from '../fixup/rule.js';
 import { describeChain } from '../pipeline/open-archive.js';
 import type { ImageSpec } from '../pipeline/open-image.js';
@@ -106,6 +106,10 @@ export class InstallError extends Error {
 
 const usage = (message: string, lines: string[] = []) => new InstallError(EXIT_USAGE, message, lines);
 
+/** The original's message for an image it could not recognise (reference §1.2 item 6/9, [SC1]). */
+const UNKNOWN_ARCHIVE =
+  'Error: Unknown archive format. Must be a flash archive, a cpio archive (can also be gzipped or bzipped), a pax XUSTAR archive, or a level 0 ufsdump archive.';
+
 async function readList(file: string | undefined): Promise<string[]> {
   if (file === undefined) return [];
   let text: string;
@@ -133,7 +137,7 @@ async function checkSource(image: ImageSpec): Promise<void> {
   }
   if ('archive' in image) {
     if (st.isDirectory()) {
-      throw usage('Error: Unknown archive format. Must be a flash archive, a cpio archive (can also be gzipped or bzipped), a pax XUSTAR archive, or a level 0 ufsdump archive.');
+      throw usage(UNKNOWN_ARCHIVE);
     }
     try {
       await (await open(path, 'r')).close();
@@ -163,6 +167,41 @@ async function checkZoneRoot(zoneRoot: string): Promise<void> {
     throw usage(`Cannot read zonepath root ${zoneRoot} (${(e as NodeJS.ErrnoException).code})`);
   }
   if (names.length > 0) throw usage(`Zonepath root ${zoneRoot} exists and contains data; remove or move aside prior to install.`);
+}
+
+/**
+ * The zonepath can be created (reference §1.2 item 10, "Could not create install directory"):
+ * the nearest existing ancestor is a directory this process may create entries in. Checked
+ * before anything is written, so a zonepath under a read-only or missing place is a 253.
+ */
+async function checkZonePath(zonePath: string, zoneRoot: string): Promise<void> {
+  let dir = zonePath;
+  for (;;) {
+    try {
+      const st = await stat(dir);
+      if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      await access(dir, constants.W_OK | constants.X_OK);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && dirname(dir) !== dir) {
+        dir = dirname(dir);
+        continue;
+      }
+      throw usage(`Could not create install directory '${zoneRoot}' (${code ?? (e as Error).message})`);
+    }
+  }
+}
+
+/** The log directory exists and is writable (reference §1.2 item 7), checked with --dry-run too. */
+async function checkLogDir(logDir: string): Promise<void> {
+  try {
+    const st = await stat(logDir);
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    await access(logDir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw usage(`Unable to create the log file in ${logDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /**
@@ -255,60 +294,28 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
     throw usage(`zonep2v install: cannot read the host's package data under ${o.hostRoot} (${(e as Error).message})`);
   });
 
-  // ---- from here on something is written (unless --dry-run)
+  await checkZonePath(zonePath, zoneRoot);
+  await checkLogDir(o.logDir);
+
+  // ---- type detection (reference §1.2 item 9): the image is opened and its layers recognised
+  // before anything is written, so an image that is not one is refused with 253 like any other
+  // validation error. Nothing in the pass runs until its entries are read.
   let log: InstallLog | null = null;
-  if (!o.dryRun) {
-    try {
-      log = InstallLog.create(o.logDir, o.zoneName, process.pid, now);
-    } catch (e) {
-      throw usage(`Unable to create the log file in ${o.logDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  }
   // With --dry-run there is no log file: its lines are the report (DECISIONS §2).
   const logLine = (m: string) => (log ? log.line(m) : o.dryRun ? emit({ kind: 'log', line: m }) : undefined);
   const say = (message: string, verbose = false) => {
     logLine(message);
     emit({ kind: 'postprocess', message, verbose });
   };
-  const warnings: string[] = [];
   const warn = (m: string) => {
-    warnings.push(m);
     logLine(`WARNING: ${m}`);
     emit({ kind: 'warning', message: m });
   };
-  const onWarning: WarningHandler = (w) => warn(w.message);
-  const sourceName = 'archive' in o.image ? (o.image.archive === '-' ? 'standard input' : resolve(o.image.archive)) : resolve(o.image.directory);
-  const logPath = log?.path ?? null;
-  if (logPath) emit({ kind: 'log-file', path: logPath });
-  emit({ kind: 'source', path: sourceName });
-  logLine(`zonep2v install of zone ${o.zoneName} at ${zonePath} from ${sourceName} (${o.mode === 'unconfigure' ? '-u' : '-p'})`);
-  logLine(`zone configuration: ${config.source}; ip-type ${config.ipType}${config.nets.length ? `; net ${config.nets.join(' ')}` : ''}`);
-  if (host.kind === 'not-solaris') warn(host.warning.message);
-
-  const marker = join(zonePath, MARKER);
-  if (!o.dryRun) {
-    await mkdir(zonePath, { recursive: true, mode: 0o700 });
-    // The marker names the log; it exists while the install runs and after it fails.
-    await writeFile(marker, `${logPath}\n`, { flag: 'wx', mode: 0o600 }).catch(async (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST') throw e;
-      await writeFile(marker, `${logPath}\n`, { mode: 0o600 });
-    });
-  }
-
+  // Warnings of the detection (a flar whose declared method differs...) wait for the log.
+  const early: ZoneP2vError[] = [];
+  let onWarning: WarningHandler = (w) => early.push(w);
   let changes = 0;
-  let written: ExtractReport['written'] | null = null;
-  let refused = 0;
-  const fail = (exitCode: number, message: string, lines: string[] = [], cause?: unknown): never => {
-    logLine(`ERROR: ${message}`);
-    for (const l of lines) logLine(l);
-    const result = exitCode === EXIT_POSTPROCESS ? ['        Result: Postprocessing failed.', '', '        Result: *** Installation FAILED ***'] : ['        Result: *** Installation FAILED ***'];
-    emit({ kind: 'result', ok: false, lines: [...lines, `ERROR: ${message}`, '', ...result, ...(logPath ? [`      Log File: ${logPath}`] : [])] });
-    emit({ kind: 'summary', zoneRoot, log: logPath, written, refused, changes, exitCode, error: message });
-    log?.close();
-    throw new InstallError(exitCode, message, lines, cause);
-  };
-
-  // ---- one pass: image → gate → rules → sink
+  let total: number | undefined;
   const settings: FixupSettings = {
     zoneName: o.zoneName,
     mode: o.mode,
@@ -321,7 +328,6 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
     ...(sysidcfg ? { sysidcfg } : {}),
   };
   const gate = new InstallGate(host, { zoneName: o.zoneName, backout: o.backout, earlyVerdicts: 'consistent-image' });
-  let total: number | undefined;
   let pass: ImagePass;
   try {
     pass = await openImagePass({
@@ -337,13 +343,64 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
         emit({ kind: 'change', rule: c.rule, path, message: c.message });
       },
       onRuleWarning: (rule, message, path) => warn(`${rule}: ${path ? `${escapePath(path)}: ` : ''}${message}`),
-      onWarning,
+      onWarning: (w) => onWarning(w),
       onProgress: (bytes, entries) => emit({ kind: 'progress', bytes, total, entries }),
       ...(o.signal ? { signal: o.signal } : {}),
     });
   } catch (e) {
-    return fail(EXIT_EXTRACT, isZoneP2vError(e) ? e.message : String(e), [], e);
+    const name = 'archive' in o.image ? (o.image.archive === '-' ? 'standard input' : o.image.archive) : o.image.directory;
+    const detail = `zonep2v: ${name}: ${isZoneP2vError(e) ? e.message : String(e)}`;
+    // Unrecognised: the original's bad-archive message, then ours saying what was found.
+    if (isZoneP2vError(e) && e.code.startsWith('DETECT_')) throw usage(UNKNOWN_ARCHIVE, [detail]);
+    throw usage(detail);
   }
+
+  // ---- from here on something is written (unless --dry-run)
+  if (!o.dryRun) {
+    try {
+      log = InstallLog.create(o.logDir, o.zoneName, process.pid, now);
+    } catch (e) {
+      await pass.close().catch(() => {});
+      throw usage(`Unable to create the log file in ${o.logDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  onWarning = (w) => warn(w.message);
+  const sourceName = 'archive' in o.image ? (o.image.archive === '-' ? 'standard input' : resolve(o.image.archive)) : resolve(o.image.directory);
+  const logPath = log?.path ?? null;
+  if (logPath) emit({ kind: 'log-file', path: logPath });
+  emit({ kind: 'source', path: sourceName });
+  logLine(`zonep2v install of zone ${o.zoneName} at ${zonePath} from ${sourceName} (${o.mode === 'unconfigure' ? '-u' : '-p'})`);
+  logLine(`zone configuration: ${config.source}; ip-type ${config.ipType}${config.nets.length ? `; net ${config.nets.join(' ')}` : ''}`);
+  if (host.kind === 'not-solaris') warn(host.warning.message);
+  for (const w of early) warn(w.message);
+
+  let written: ExtractReport['written'] | null = null;
+  let refused = 0;
+  const fail = (exitCode: number, message: string, lines: string[] = [], cause?: unknown): never => {
+    logLine(`ERROR: ${message}`);
+    for (const l of lines) logLine(l);
+    const result = exitCode === EXIT_POSTPROCESS ? ['        Result: Postprocessing failed.', '', '        Result: *** Installation FAILED ***'] : ['        Result: *** Installation FAILED ***'];
+    emit({ kind: 'result', ok: false, lines: [...lines, `ERROR: ${message}`, '', ...result, ...(logPath ? [`      Log File: ${logPath}`] : [])] });
+    emit({ kind: 'summary', zoneRoot, log: logPath, written, refused, changes, exitCode, error: message });
+    log?.close();
+    throw new InstallError(exitCode, message, lines, cause);
+  };
+
+  const marker = join(zonePath, MARKER);
+  if (!o.dryRun) {
+    try {
+      await mkdir(zonePath, { recursive: true, mode: 0o700 });
+      // The marker names the log; it exists while the install runs and after it fails.
+      await writeFile(marker, `${logPath}\n`, { flag: 'wx', mode: 0o600 }).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+        await writeFile(marker, `${logPath}\n`, { mode: 0o600 });
+      });
+    } catch (e) {
+      await pass.close().catch(() => {});
+      return fail(EXIT_EXTRACT, `Could not create install directory '${zoneRoot}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, [], e);
+    }
+  }
+
   const { reader } = pass;
   total = reader.flar?.archivedSize ?? pass.size;
   const media = mediaType(reader.layers, 'directory' in o.image);

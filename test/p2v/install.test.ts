@@ -66,7 +66,7 @@ describe('validation: message, exit 253, nothing written', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['-a and -d', ['-a', SAMPLE, '-d', '/tmp', '-u'], /^zonep2v install: cannot specify both archive and directory$/m],
     ['-s and -v', ['-a', SAMPLE, '-u', '-s', '-v'], /^zonep2v install: cannot select both silent and verbose modes$/m],
-    ['no source', ['-u'], /^zonep2v install: you must specify an installation source using '-a' or '-d'\.$/m],
+    ['no source', [], /^zonep2v install: you must specify an installation source using '-a' or '-d'\.$/m],
     ['-u and -p', ['-a', SAMPLE, '-u', '-p'], /^zonep2v install: cannot select both preserve and unconfigure options$/m],
     ['neither -u nor -p', ['-a', SAMPLE], /^zonep2v install: you must specify -u \(sys-unconfig\) or -p \(preserve identity\)\.$/m],
     ['missing archive', ['-a', '/nonexistent/image.flar', '-u'], /^\/nonexistent\/image\.flar: error: file or directory not found\.\n {8}Result: Installation aborted\.$/m],

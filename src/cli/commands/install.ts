@@ -6,7 +6,8 @@
  */
 
 import { install, InstallError, type InstallEvent } from '../../p2v/install.js';
-import { INSTALL_USAGE, parseInstallArgs } from './install-args.js';
+import { isZoneP2vError } from '../../errors.js';
+import { INSTALL_USAGE, parseInstallArgs, type InstallArgs } from './install-args.js';
 
 /** 1.5 MB, 820 KB, 12 GB: what a progress line needs. */
 function size(n: number): string {
@@ -20,7 +21,20 @@ function size(n: number): string {
 }
 
 export async function installCommand(argv: string[]): Promise<number> {
-  const args = parseInstallArgs(argv); // CLI_USAGE → 253 in main
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === '-?')) {
+    process.stdout.write(`${INSTALL_USAGE}\n`);
+    return 0;
+  }
+  let args: InstallArgs;
+  try {
+    args = parseInstallArgs(argv); // CLI_USAGE → 253 in main
+  } catch (e) {
+    // --json ends with a summary object, also when the arguments were wrong.
+    if (argv.includes('--json') && isZoneP2vError(e) && e.code === 'CLI_USAGE') {
+      process.stdout.write(JSON.stringify({ kind: 'summary', zoneRoot: null, log: null, written: null, refused: 0, changes: 0, exitCode: 253, error: e.message }) + '\n');
+    }
+    throw e;
+  }
   const out = (s: string) => process.stdout.write(s + '\n');
   const tty = process.stderr.isTTY && !args.json && args.verbosity !== 'silent';
   let barShown = false;
