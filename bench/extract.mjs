@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * Benchmarks `zonep2v extract` against bsdtar -xpf, GNU tar -xpf and GNU cpio -idm on the same
- * archives, in the same run: seconds (best of N), user and system CPU, files/s, peak RSS
+ * Benchmarks `zonep2v extract`, and `zonep2v install` (the same extraction with the release gate
+ * and every fixup rule in flight, the main job), against bsdtar -xpf, GNU tar -xpf and GNU cpio
+ * -idm on the same archives, in the same run: seconds (best of N), user and system CPU, files/s, peak RSS
  * (/usr/bin/time -f '%e %U %S %M'), the ratio to the fastest reference tool, and syscalls per
  * entry (strace -c -f: all calls, and the file-system ones).
  *
- *   node bench/extract.mjs [--dir D] [--dest DIR] [--runs N] [--archives image.tar,image.cpio] [--no-strace]
+ *   node bench/extract.mjs [--dir D] [--dest DIR] [--runs N] [--archives image.tar,image.cpio] [--no-strace] [--files N]
  *
  * --dir   where bench/make-image.mjs keeps the image and its archives (default /tmp/zonep2v-bench;
  *         built when missing, reused when present)
@@ -35,7 +36,7 @@ const destBase = opt('--dest', null) ?? mkdtempSync(join(tmpdir(), 'zonep2v-extr
 if (!existsSync(main)) throw new Error('build first: npm run build');
 if (!archives.every((a) => existsSync(join(dir, a)))) {
   const { makeArchives } = await import('./make-image.mjs');
-  makeArchives(dir);
+  makeArchives(dir, undefined, archives); // only the archives measured (--files N sizes a new tree)
 }
 
 const out = join(destBase, 'out');
@@ -49,6 +50,8 @@ function tools(archive) {
   const path = join(dir, archive);
   const t = {
     zonep2v: { cmd: `node ${main} extract -a ${path} -C ${out}`, exe: process.execPath },
+    // -s: no transcript; the log goes to the output directory; no host comparison.
+    'zp-install': { cmd: `node ${main} install -z bench -R ${out}/zone -a ${path} -u -s --log-dir ${out} --host-root ${out}/no-host` },
     bsdtar: { cmd: `bsdtar -xpf ${path} -C ${out}` },
     'gnu-tar': { cmd: `tar -xpf ${path} -C ${out}` },
   };
@@ -112,23 +115,24 @@ for (const archive of archives) {
     const sc = withStrace ? syscalls(t.cmd) : null;
     row.tools[name] = { ...time, filesPerSecond: Math.round(entries / time.seconds), ...(sc ? { syscallsPerEntry: +(sc.total / entries).toFixed(2), fsSyscallsPerEntry: +(sc.fs / entries).toFixed(2), syscalls: sc.byCall } : {}) };
   }
-  const refs = Object.entries(row.tools).filter(([k]) => k !== 'zonep2v').map(([, v]) => v.seconds);
+  const refs = Object.entries(row.tools).filter(([k]) => k !== 'zonep2v' && k !== 'zp-install').map(([, v]) => v.seconds);
   row.ratio = +(row.tools.zonep2v.seconds / Math.min(...refs)).toFixed(2);
+  row.installRatio = +(row.tools['zp-install'].seconds / Math.min(...refs)).toFixed(2);
   rows.push(row);
 }
 rmSync(out, { recursive: true, force: true });
 
 const pad = (s, n) => String(s).padEnd(n);
 console.log(`zonep2v extract vs bsdtar -xpf / GNU tar -xpf / cpio -idm, best of ${runs}, into ${destBase}, ${new Date().toISOString()}`);
-console.log(pad('archive', 14) + pad('tool', 9) + pad('s', 8) + pad('user', 7) + pad('sys', 7) + pad('files/s', 9) + pad('RSS MB', 8) + pad('sc/entry', 10) + 'fs sc/entry');
+console.log(pad('archive', 14) + pad('tool', 11) + pad('s', 8) + pad('user', 7) + pad('sys', 7) + pad('files/s', 9) + pad('RSS MB', 8) + pad('sc/entry', 10) + 'fs sc/entry');
 for (const r of rows) {
   for (const [name, t] of Object.entries(r.tools)) {
     console.log(
-      pad(r.archive, 14) + pad(name, 9) + pad(t.seconds.toFixed(2), 8) + pad(t.user.toFixed(2), 7) + pad(t.sys.toFixed(2), 7) + pad(t.filesPerSecond, 9) +
+      pad(r.archive, 14) + pad(name, 11) + pad(t.seconds.toFixed(2), 8) + pad(t.user.toFixed(2), 7) + pad(t.sys.toFixed(2), 7) + pad(t.filesPerSecond, 9) +
         pad((t.maxRssKiB / 1024).toFixed(0), 8) + pad(t.syscallsPerEntry ?? '-', 10) + (t.fsSyscallsPerEntry ?? '-'),
     );
   }
-  console.log(`${r.archive}: ${r.entries} entries, ${(r.bytes / 1e6).toFixed(0)} MB; zonep2v / fastest reference = ${r.ratio}`);
+  console.log(`${r.archive}: ${r.entries} entries, ${(r.bytes / 1e6).toFixed(0)} MB; zonep2v extract / fastest reference = ${r.ratio}, install / fastest reference = ${r.installRatio}`);
 }
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'extract.json'), JSON.stringify({ date: new Date().toISOString(), runs, dest: destBase, rows }, null, 2) + '\n');

@@ -9,7 +9,7 @@
  * Re-running reuses what exists.
  */
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, symlinkSync, linkSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -28,8 +28,23 @@ const rnd = () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
+/**
+ * The paths install's sanity check needs (DECISIONS §3), so `zonep2v install` of the bench image
+ * runs to the end. Added after the random tree, so the rest of it is what it always was.
+ */
+const SANITY = { dirs: ['etc/svc', 'lib/svc', 'var/svc', 'sbin', 'usr/bin'], files: ['sbin/zonename', 'usr/bin/chmod'] };
+
+function addSanityPaths(root) {
+  for (const d of SANITY.dirs) mkdirSync(join(root, d), { recursive: true });
+  for (const f of SANITY.files) writeFileSync(join(root, f), `#!/bin/sh\n# ${f}\n`, { mode: 0o555 });
+}
+
 export function makeTree(root, files) {
-  if (existsSync(join(root, '.done'))) return;
+  if (existsSync(join(root, '.done'))) {
+    // A tree from before the sanity paths: add them; its archives are rebuilt (makeArchives).
+    if (!existsSync(join(root, 'sbin', 'zonename'))) addSanityPaths(root);
+    return;
+  }
   mkdirSync(root, { recursive: true });
   const dirs = [''];
   const ndirs = Math.max(10, Math.floor(files / 12));
@@ -86,6 +101,7 @@ export function makeTree(root, files) {
     const d = dirs[Math.floor(rnd() * dirs.length)];
     linkSync(join(root, made[i * 7]), join(root, d, `h${i}`));
   }
+  addSanityPaths(root);
   writeFileSync(join(root, '.done'), '');
 }
 
@@ -97,7 +113,9 @@ function sh(cmd) {
 export function makeArchives(base, files = FILES, only = null) {
   mkdirSync(base, { recursive: true });
   const tree = join(base, 'tree');
+  const stale = existsSync(join(tree, '.done')) && !existsSync(join(tree, 'sbin', 'zonename'));
   makeTree(tree, files);
+  if (stale) for (const f of readdirSync(base)) if (f.startsWith('image.')) rmSync(join(base, f));
   const a = (name, cmd) => {
     if (only && !only.includes(name)) return join(base, name);
     if (!existsSync(join(base, name))) {
