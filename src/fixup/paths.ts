@@ -57,6 +57,11 @@ export function isNormal(p: Buffer): boolean {
 export function normalizePath(p: Buffer): NormalizedPath {
   if (isNormal(p)) return { path: p, rerooted: false };
   const n = p.length;
+  // Hot path: tar and cpio writers run from `cd / && find .` put `./` before every name; a view
+  // past it is the normal name (no copy).
+  let s = 0;
+  while (s + 1 < n && p[s] === DOT && p[s + 1] === SLASH) s += 2;
+  if (s > 0 && s < n && isNormal(p.subarray(s))) return { path: p.subarray(s), rerooted: false };
   const rerooted = p[0] === SLASH;
   const parts: Buffer[] = [];
   let i = 0;

@@ -12,6 +12,7 @@
 import type { Entry } from '../entry/entry.js';
 import type { WarningHandler } from '../errors.js';
 import { defaultRules, FixupEngine, type FixupStats } from '../fixup/apply-rules.js';
+import { normalizePath } from '../fixup/paths.js';
 import type { FixupChange, FixupRule, FixupSettings } from '../fixup/rule.js';
 import type { ArchiveReader } from '../pipeline/open-archive.js';
 import { openImage, type ImageSpec } from '../pipeline/open-image.js';
@@ -19,6 +20,8 @@ import type { GateFailure, InstallGate } from './inventory/index.js';
 
 /** Paths every usable image has (DECISIONS §3: the sparse test plus the native sanity list). */
 export const SANITY_PATHS = ['etc', 'etc/svc', 'usr', 'sbin', 'lib', 'var', 'var/svc', 'lib/svc', 'sbin/zonename', 'usr/bin/chmod'];
+
+const SANITY_MAX = Math.max(...SANITY_PATHS.map((p) => p.length));
 
 /** Builds the rule list for a run (a library caller may add, drop or reorder rules). */
 export type RuleFactory = (settings: FixupSettings) => FixupRule[];
@@ -85,9 +88,13 @@ export async function openImagePass(o: ImagePassOptions): Promise<ImagePass> {
       read++;
       o.onImageEntry?.(e);
       if ((read & 1023) === 0) o.onProgress?.(image.reader.stats.bytesRead, read);
-      const key = e.path.toString('latin1').replace(/^(\.?\/)+/, '').replace(/\/+$/, '');
-      if (SANITY_PATHS.includes(key)) seen.add(key);
-      const wants = gate.wants(Buffer.from(key, 'latin1'));
+      // Hot path (once per entry): the normal name is usually a view of the same bytes.
+      const name = normalizePath(e.path).path;
+      if (name.length <= SANITY_MAX) {
+        const key = name.toString('latin1');
+        if (SANITY_PATHS.includes(key)) seen.add(key);
+      }
+      const wants = gate.wants(name);
       if (wants === 'body' && e.type === 'file') {
         const big = gate.sizeError(e.path, e.size);
         if (big) throw big;
@@ -97,9 +104,9 @@ export async function openImagePass(o: ImagePassOptions): Promise<ImagePass> {
         for await (const c of e.body) parts.push(Buffer.from(c));
         const body = Buffer.concat(parts);
         e = { ...e, body: { [Symbol.asyncIterator]: async function* () { yield body; } } };
-        record(gate.add(Buffer.from(key, 'latin1'), body));
+        record(gate.add(name, body));
       } else if (wants === 'presence') {
-        record(gate.add(Buffer.from(key, 'latin1')));
+        record(gate.add(name));
       }
       yield e;
     }

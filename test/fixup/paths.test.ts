@@ -25,6 +25,17 @@ describe('normalizePath', () => {
     expect(normalizePath(q).path).toBe(q);
   });
 
+  it('a `./` prefix before a normal name gives a view of the same bytes (no copy)', () => {
+    const p = Buffer.from('././usr/lib/libc.so.1');
+    const got = normalizePath(p).path;
+    expect(got.toString()).toBe('usr/lib/libc.so.1');
+    expect(got.buffer).toBe(p.buffer);
+    expect(got.byteOffset).toBe(p.byteOffset + 4);
+    expect(n('.//a').path.toString()).toBe('a');
+    expect(n('./a/./b').path.toString()).toBe('a/b');
+    expect(n('./a/').path.toString()).toBe('a');
+  });
+
   it('is idempotent, never leaves empty or . components, keeps other bytes (property)', () => {
     const comp = fc.oneof(fc.constantFrom('', '.', '..', 'etc', 'a b', '\xe9t\xe9'), fc.string({ minLength: 1, maxLength: 4 }).filter((s) => !s.includes('/')));
     fc.assert(
