@@ -20,7 +20,7 @@ export { escapePath, unescapePath } from './entry/escape-path.js';
 export type { FlarInfo, FlarSection } from './envelopes/flar.js';
 export type { ReaderStats, FormatName } from './formats/format.js';
 export { openImage } from './pipeline/open-image.js';
-export type { ImageSpec, OpenedImage } from './pipeline/open-image.js';
+export type { ImageSpec, OpenedImage, OpenImageOptions } from './pipeline/open-image.js';
 export { openDirectory } from './pipeline/open-directory.js';
 export { extract, checkDestination } from './sink/extract.js';
 export type { ExtractEvent, ExtractOptions, ExtractReport, ExtractRefusal } from './sink/types.js';

@@ -15,6 +15,15 @@ export interface FilterContext {
   onWarning: WarningHandler;
   /** Aborts decoding; the output iterable then throws ABORTED. */
   signal?: AbortSignal;
+  /**
+   * Decode zstd, bzip2, xz and lzma-alone with the reference program (`zstd -dc`, `bzip2 -dc`,
+   * `xz -dc`) in a child process when it is on PATH (src/filters/external-decoder.ts).
+   * Default true; false, or ZONEP2V_EXTERNAL_DECODERS=0 in the environment, keeps decoding
+   * in process.
+   */
+  externalDecoders?: boolean;
+  /** Name of the input for messages (a path, or `standard input`). */
+  name?: string;
 }
 
 export interface Filter {

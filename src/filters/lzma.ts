@@ -6,10 +6,16 @@
  * as LZMA SDK -d writes) and require the first range-coder byte to be 0, which every LZMA1
  * encoder emits. Covers the three header shapes in the corpus (0x5D/8 MiB/unknown size,
  * 0x5E, LZMA SDK 4 KiB with a known size).
+ *
+ * Decoded by `xz --format=lzma -dc --single-stream` in a child process when xz is on PATH
+ * (what follows the end marker or the declared size is ignored, as in process), else by
+ * liblzma's alone decoder in process (lzma-native).
  */
 
+import { decodeWithExternal } from './external-decoder.js';
 import type { Filter } from './filter.js';
 import { decodeWithLiblzma } from './lzma-native.js';
+import { LZMA_PROGRAM } from './xz-cli.js';
 
 function bid(head: Buffer): number {
   if (head.length < 14) return 0;
@@ -31,5 +37,5 @@ function bid(head: Buffer): number {
 export const lzmaFilter: Filter = {
   name: 'lzma',
   bid,
-  open: (input, ctx) => decodeWithLiblzma('lzma', 'aloneDecoder', input, ctx),
+  open: (input, ctx) => decodeWithExternal(LZMA_PROGRAM, input, ctx, { inProcess: (i) => decodeWithLiblzma('lzma', 'aloneDecoder', i, ctx) }),
 };

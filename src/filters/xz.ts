@@ -1,8 +1,14 @@
-/** xz (.xz): multi-stream with stream padding, every check type; decoded by liblzma. */
+/**
+ * xz (.xz): multi-stream with stream padding, every check type. Decoded by `xz -dc` in a child
+ * process when it is on PATH (fed whole streams by xz-cli.ts, so trailing data is judged as in
+ * process), else by liblzma in process (lzma-native).
+ */
 
 import zlib from 'node:zlib';
+import { decodeWithExternal } from './external-decoder.js';
 import type { Filter } from './filter.js';
 import { decodeWithLiblzma } from './lzma-native.js';
+import { wholeXzStreams, XZ_PROGRAM } from './xz-cli.js';
 
 const MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 
@@ -19,5 +25,9 @@ function bid(head: Buffer): number {
 export const xzFilter: Filter = {
   name: 'xz',
   bid,
-  open: (input, ctx) => decodeWithLiblzma('xz', 'streamDecoder', input, ctx),
+  open: (input, ctx) =>
+    decodeWithExternal(XZ_PROGRAM, input, ctx, {
+      inProcess: (i) => decodeWithLiblzma('xz', 'streamDecoder', i, ctx),
+      feed: wholeXzStreams,
+    }),
 };

@@ -1,29 +1,37 @@
 /**
- * zstd filter (formats.md §2.6). We walk the frame structure ourselves (zstd-frame.ts) and hand
- * each frame's blocks to a decoder one whole block at a time:
+ * zstd filter (formats.md §2.6). We walk the frame structure ourselves (zstd-frame.ts):
  *
  *   stream  := (frame | skippable frame)+ [trailing bytes]
  *   frame   := header, blocks up to the one with Last_Block, [4-byte checksum]
  *
- * State per frame: the parsed header, the decoder (fzstd, or an external `zstd -dc`), the count
- * of decoded bytes and a running XXH64 when the frame carries a checksum. Invariants: at most
- * 128 KiB of compressed bytes are buffered here (one maximal block, or a batch of smaller ones;
- * Block_Maximum_Size is checked before a block is read), plus fzstd's window (<= 32 MiB); memory
- * does not grow with the stream.
+ * and hand the frames to a decoder. Two ways (external-decoder.ts decides, per stream):
+ *   - `zstd -dc` in a child process when zstd is on PATH and external decoders are not switched
+ *     off: the walk feeds it every frame (header, blocks, checksum) and nothing else, so
+ *     skippable frames, zero padding and trailing garbage are judged by the walk below exactly
+ *     as in process; zstd(1) checks Frame_Content_Size and the content checksum itself;
+ *   - in process: each frame's blocks go to fzstd one whole block at a time (or, for windows
+ *     fzstd cannot handle, to a per-frame decoder given as `external`).
+ *
+ * In-process state per frame: the parsed header, the decoder, the count of decoded bytes and a
+ * running XXH64 when the frame carries a checksum. Invariants: at most 128 KiB of compressed
+ * bytes are buffered here (one maximal block, or a batch of smaller ones; Block_Maximum_Size is
+ * checked before a block is read), plus fzstd's window (<= 32 MiB); memory does not grow with
+ * the stream. On the zstd(1) path blocks pass through as views of the input chunks.
  *
  * fzstd runs inside a node:vm context with a time limit per push, because crafted blocks make
  * it loop for minutes or forever (see "fzstd, with a time limit" below).
  *
  * Routing (dependencies-research.md §4.3: fzstd 0.1.1 silently returns wrong bytes for
- * back-references beyond 2^25 bytes, and knows nothing of dictionaries):
+ * back-references beyond 2^25 bytes, and knows nothing of dictionaries), on both paths:
  *   - a frame naming a dictionary: FILTER_UNSUPPORTED (no dictionary can be supplied, and
  *     `zstd -dc` without `-D` fails on it too);
  *   - Window_Size above `maxWindowSize` (default 2 GiB): LIMIT_MEMORY;
- *   - Window_Size above 32 MiB: the external decoder (default: `zstd -dc` when a `zstd`
- *     executable is on PATH), fed exactly this frame's bytes; without one, FILTER_UNSUPPORTED;
+ * and in process:
+ *   - Window_Size above 32 MiB: the `external` per-frame decoder, fed exactly this frame's
+ *     bytes; without one, FILTER_UNSUPPORTED;
  *   - otherwise fzstd.
- * Whatever decoded the frame, we check Frame_Content_Size (as output arrives: never more than
- * declared) and the content checksum ourselves (fzstd verifies neither).
+ * Whatever decoded a frame in process, we check Frame_Content_Size (as output arrives: never
+ * more than declared) and the content checksum ourselves (fzstd verifies neither).
  *
  * Between frames: a skippable frame is skipped; EOF ends the stream; zero bytes are accepted
  * silently as padding; 1-3 final bytes that begin a magic are a cut frame (FILTER_TRUNCATED);
@@ -32,15 +40,23 @@
  * FILTER_TRUNCATED with the offset.
  */
 
-import { spawn } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
 import vm from 'node:vm';
 import { Decompress } from 'fzstd';
 import { formatError, ZoneP2vError } from '../errors.js';
 import { ByteSource, type ChunkIterable } from '../io/byte-source.js';
 import { XxHash64 } from '../util/xxhash64.js';
+import {
+  decodeWithExternal,
+  externalDecodersEnabled,
+  findOnPath,
+  formatProgramFailure,
+  runProgram,
+  startProgram,
+  type DecoderProgram,
+  type FeedContext,
+} from './external-decoder.js';
 import type { Filter, FilterContext } from './filter.js';
 import {
   BlockType,
@@ -80,9 +96,11 @@ export type ZstdExternalDecoder = (frame: AsyncIterable<Buffer>, info: ExternalF
 
 export interface ZstdFilterOptions {
   /**
-   * Decoder for frames whose window is above 32 MiB (beyond fzstd). Default (undefined): `zstd
-   * -dc` when an executable `zstd` is on PATH (looked up once per process), else none. `null`:
-   * none; such frames fail with FILTER_UNSUPPORTED.
+   * Default (undefined): the whole stream goes to `zstd -dc` when zstd is on PATH and external
+   * decoders are not switched off (FilterContext.externalDecoders, ZONEP2V_EXTERNAL_DECODERS),
+   * else it is decoded in process, where frames with a window above 32 MiB (beyond fzstd) fail
+   * with FILTER_UNSUPPORTED. Given (a decoder, or `null` for none): always in process, with
+   * that decoder for the frames beyond fzstd (`zstdCliDecoder(path)` runs zstd(1) per frame).
    */
   external?: ZstdExternalDecoder | null;
   /** Largest Window_Size accepted at all; above it, LIMIT_MEMORY. Default 2 GiB. */
@@ -419,7 +437,7 @@ async function* decodeWithFzstd(
   }
 }
 
-async function* decodeWithExternal(
+async function* decodeWithFrameDecoder(
   src: ByteSource,
   header: Buffer,
   h: FrameHeader,
@@ -462,12 +480,19 @@ async function* decodeWithExternal(
 }
 
 interface ResolvedOptions {
-  external: () => Promise<ZstdExternalDecoder | null>;
+  /** Per-frame decoder for windows beyond fzstd, in process. */
+  frameDecoder: ZstdExternalDecoder | null;
+  /** Hint when a frame needs one and there is none. */
+  noDecoderHint: string;
   maxWindowSize: number;
   blockTimeoutMs: number;
 }
 
-async function* decodeFrame(src: ByteSource, frameAt: number, opts: ResolvedOptions, ctx: FilterContext): AsyncGenerator<Buffer> {
+/** Decodes, or passes on, one frame whose header has been read (`src` is after the header). */
+type FrameHandler = (src: ByteSource, header: Buffer, h: FrameHeader, frameAt: number, signal: AbortSignal | undefined) => AsyncGenerator<Buffer>;
+
+/** Reads and checks a frame header: dictionary and window limit (both paths). */
+async function readFrameHeader(src: ByteSource, frameAt: number, maxWindowSize: number): Promise<{ header: Buffer; h: FrameHeader }> {
   const first = await peekNeed(src, ZSTD.DESCRIPTOR + 1, 'frame header');
   const header = await need(src, frameHeaderSize(first[ZSTD.DESCRIPTOR]!), 'frame header');
   const h = parseFrameHeader(header);
@@ -480,27 +505,52 @@ async function* decodeFrame(src: ByteSource, frameAt: number, opts: ResolvedOpti
       'decompress it with zstd -D <dictionary> first',
     );
   }
-  if (h.windowSize > opts.maxWindowSize) {
-    throw frameError(
-      'LIMIT_MEMORY',
-      frameAt,
-      `needs a ${formatSize(h.windowSize)} window, more than the limit of ${formatSize(opts.maxWindowSize)}`,
-    );
+  if (h.windowSize > maxWindowSize) {
+    throw frameError('LIMIT_MEMORY', frameAt, `needs a ${formatSize(h.windowSize)} window, more than the limit of ${formatSize(maxWindowSize)}`);
   }
-  if (h.windowSize <= FZSTD_MAX_WINDOW) {
-    yield* decodeWithFzstd(src, header, h, frameAt, opts, ctx.signal);
-    return;
+  return { header, h };
+}
+
+/** In process: fzstd, or the per-frame decoder for windows beyond it. */
+function inProcessFrame(opts: ResolvedOptions): FrameHandler {
+  return async function* (src, header, h, frameAt, signal) {
+    if (h.windowSize <= FZSTD_MAX_WINDOW) {
+      yield* decodeWithFzstd(src, header, h, frameAt, opts, signal);
+      return;
+    }
+    if (opts.frameDecoder === null) {
+      throw frameError(
+        'FILTER_UNSUPPORTED',
+        frameAt,
+        `needs a ${formatSize(h.windowSize)} window, more than the built-in decoder supports`,
+        opts.noDecoderHint,
+      );
+    }
+    yield* decodeWithFrameDecoder(src, header, h, frameAt, opts.frameDecoder, signal);
+  };
+}
+
+/** For zstd(1): the frame's bytes as they are (views of the input), block headers checked. */
+async function* passFrame(src: ByteSource, header: Buffer, h: FrameHeader, frameAt: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  yield header;
+  for (;;) {
+    throwIfAborted(signal);
+    const { bh } = await nextBlock(src, h, frameAt);
+    yield* passBytes(src, ZSTD.BLOCK_HEADER_SIZE + bh.contentSize, 'block');
+    if (bh.last) break;
   }
-  const external = await opts.external();
-  if (external === null) {
-    throw frameError(
-      'FILTER_UNSUPPORTED',
-      frameAt,
-      `needs a ${formatSize(h.windowSize)} window, more than the built-in decoder supports`,
-      'install zstd(1)',
-    );
+  if (h.hasChecksum) yield* passBytes(src, ZSTD.CHECKSUM_SIZE, 'content checksum');
+}
+
+/** Consumes exactly `n` bytes as zero-copy views; FILTER_TRUNCATED when the stream ends first. */
+async function* passBytes(src: ByteSource, n: number, what: string): AsyncGenerator<Buffer> {
+  let left = n;
+  while (left > 0) {
+    if (src.buffered === 0 && (await src.fill(1)) === 0) throw truncated(src, what, left);
+    const c = src.takeChunk(left)!;
+    left -= c.length;
+    yield c;
   }
-  yield* decodeWithExternal(src, header, h, frameAt, external, ctx.signal);
 }
 
 /** True when `b` (1-3 bytes) is how a frame or skippable-frame magic begins. */
@@ -514,7 +564,7 @@ function isMagicPrefix(b: Buffer): boolean {
 }
 
 /** Trailing bytes after the last frame: zeros are padding, anything else one warning. */
-async function reportTrailing(src: ByteSource, ctx: FilterContext): Promise<void> {
+async function reportTrailing(src: ByteSource, ctx: Pick<FilterContext, 'onWarning'>): Promise<void> {
   const at = src.position;
   let total = 0;
   let nonZero = false;
@@ -533,7 +583,16 @@ async function reportTrailing(src: ByteSource, ctx: FilterContext): Promise<void
   }
 }
 
-async function* decode(input: ChunkIterable, ctx: FilterContext, opts: ResolvedOptions): AsyncGenerator<Buffer> {
+/**
+ * The walk over frames and what lies between them (the file comment), shared by both paths:
+ * `frame` decodes a frame (in process) or passes its bytes on (to zstd(1)).
+ */
+async function* walkFrames(
+  input: ChunkIterable,
+  ctx: Pick<FilterContext, 'onWarning' | 'signal'>,
+  maxWindowSize: number,
+  frame: FrameHandler,
+): AsyncGenerator<Buffer> {
   const src = new ByteSource(input, LAYER);
   try {
     for (let first = true; ; first = false) {
@@ -549,7 +608,8 @@ async function* decode(input: ChunkIterable, ctx: FilterContext, opts: ResolvedO
       }
       const magic = u32le(src.peek(ZSTD.MAGIC_SIZE), 0);
       if (isFrameMagic(magic)) {
-        yield* decodeFrame(src, at, opts, ctx);
+        const { header, h } = await readFrameHeader(src, at, maxWindowSize);
+        yield* frame(src, header, h, at, ctx.signal);
       } else if (isSkippableMagic(magic)) {
         const sh = await need(src, ZSTD.SKIPPABLE_HEADER, 'skippable frame header');
         await skipBytes(src, u32le(sh, ZSTD.MAGIC_SIZE), 'skippable frame', ctx.signal);
@@ -584,133 +644,119 @@ function bid(head: Buffer): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// External decoder: zstd(1)
+// zstd(1)
 
-let pathLookup: Promise<string | null> | undefined;
-
-/** Finds an executable `zstd` on PATH (once per process). */
+/** Finds an executable `zstd` on PATH (cached per PATH value). */
 export function findZstdOnPath(): Promise<string | null> {
-  pathLookup ??= (async () => {
-    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-      if (!dir) continue;
-      const candidate = join(dir, 'zstd');
-      try {
-        await access(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-    return null;
-  })();
-  return pathLookup;
+  return findOnPath('zstd');
+}
+
+/** zstd's message for a failure, mapped to our code; `frameAt` when one frame was fed. */
+function zstdFailure(display: string, message: string, stderr: string, produced: number, frameAt?: number): ZoneP2vError {
+  // zstd 1.5: "Read error (39) : premature end", "Restored data doesn't match checksum",
+  // "Frame requires too much memory for decoding"; everything else ("Decoding error (36) :
+  // Data corruption detected", "... : Dictionary is corrupted") is corruption. Frames that
+  // name a dictionary never reach it (the walk refuses them).
+  const code = /premature end|unexpected end/i.test(stderr)
+    ? 'FILTER_TRUNCATED'
+    : /checksum/i.test(stderr)
+      ? 'FILTER_CHECKSUM'
+      : /too much memory|not enough memory/i.test(stderr)
+        ? 'LIMIT_MEMORY'
+        : 'FILTER_CORRUPT';
+  if (frameAt !== undefined) {
+    return new ZoneP2vError(code, `${LAYER}: frame at byte ${frameAt} could not be decoded by ${display}: ${message}`, { layer: LAYER, offset: frameAt });
+  }
+  const what = {
+    FILTER_TRUNCATED: 'compressed stream ends early',
+    FILTER_CHECKSUM: 'content checksum mismatch',
+    LIMIT_MEMORY: 'the stream needs more decoder memory than allowed',
+    FILTER_CORRUPT: 'compressed data is corrupt',
+  }[code];
+  return formatProgramFailure(code, LAYER, `${what} after ${produced} bytes of output`, display, message);
+}
+
+/** `zstd -dc` for a whole stream: every frame fed by the walk; windows up to `maxWindowSize`. */
+export function zstdProgram(maxWindowSize: number): DecoderProgram {
+  const memoryMiB = Math.ceil(Math.min(maxWindowSize, 2 ** 31) / 2 ** 20);
+  return {
+    layer: LAYER,
+    command: 'zstd',
+    args: ['-d', '-c', '-q', `--memory=${memoryMiB}MB`],
+    display: 'zstd -dc',
+    identify: /Zstandard CLI/,
+    classify: ({ message, stderr, produced }) => zstdFailure('zstd -dc', message, stderr, produced),
+  };
 }
 
 /**
- * An external decoder running `command -dcq --memory=<window>` on one frame: the frame goes to
+ * A per-frame decoder running `command -dcq --memory=<window>` on one frame: the frame goes to
  * its stdin (with backpressure), its stdout is the output. A non-zero exit is FILTER_CORRUPT
- * with zstd's message; failing to start it is FILTER_UNSUPPORTED.
+ * (or the code its message implies) with zstd's message; failing to start it is
+ * FILTER_UNSUPPORTED. For the in-process path (`createZstdFilter({ external })`).
  */
 export function zstdCliDecoder(command: string): ZstdExternalDecoder {
   return async function* zstdCli(frame, info) {
     const memoryMiB = Math.ceil(info.windowSize / 2 ** 20);
-    const child = spawn(command, ['-d', '-c', '-q', `--memory=${memoryMiB}MB`], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => {
-      if (stderr.length < 4096) stderr += s;
-    });
-    child.stdin.on('error', () => {
-      // EPIPE when zstd exits early; its exit status says why.
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-      child.once('error', (error) => resolve({ code: null, signal: null, error }));
-      child.once('close', (code, sig) => resolve({ code, signal: sig }));
-    });
-    const onAbort = () => child.kill();
-    info.signal?.addEventListener('abort', onAbort, { once: true });
-
-    let feedError: unknown;
-    let feedFailed = false;
-    const feeding = (async () => {
-      try {
-        for await (const b of frame) {
-          if (child.stdin.destroyed) return;
-          if (!child.stdin.write(b)) await drained(child.stdin);
-        }
-        child.stdin.end();
-      } catch (e) {
-        feedFailed = true;
-        feedError = e;
-        child.kill();
-      }
-    })();
-
-    let drainedAll = false;
-    try {
-      for await (const out of child.stdout as AsyncIterable<Buffer>) yield out;
-      drainedAll = true;
-    } finally {
-      info.signal?.removeEventListener('abort', onAbort);
-      // Stopped early (consumer gone, or an error): do not leave zstd running.
-      if (!drainedAll && child.exitCode === null && child.signalCode === null) child.kill();
-    }
-    await feeding;
-    if (feedFailed) throw feedError;
-    const r = await exited;
-    throwIfAborted(info.signal);
-    if (r.error) {
+    const args = ['-d', '-c', '-q', `--memory=${memoryMiB}MB`];
+    const child = await startProgram(command, args);
+    if (child === null) {
+      // Nothing of the frame has been read; the frame cannot be decoded without zstd(1).
       throw new ZoneP2vError(
         'FILTER_UNSUPPORTED',
-        `${LAYER}: frame at byte ${info.offset} could not be decoded: running ${command} failed (${r.error.message}); install zstd(1)`,
-        { layer: LAYER, offset: info.offset, cause: r.error },
+        `${LAYER}: frame at byte ${info.offset} could not be decoded: running ${command} failed; install zstd(1)`,
+        { layer: LAYER, offset: info.offset },
       );
     }
-    if (r.code !== 0) {
-      const why = stderr.trim().replace(/\s+/g, ' ') || (r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`);
-      throw frameError('FILTER_CORRUPT', info.offset, `could not be decoded by ${command}: ${why}`);
-    }
-  };
-}
-
-/** Resolves when `stream` can take more data, or is closed or failed. */
-function drained(stream: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
-  if (stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      stream.off('error', done);
-      resolve();
+    const program: DecoderProgram = {
+      layer: LAYER,
+      command,
+      args,
+      display: command,
+      identify: /Zstandard CLI/, // not probed: the caller named the command
+      classify: ({ message, stderr, produced }) => {
+        const e = zstdFailure(command, message, stderr, produced, info.offset);
+        // One frame: a cut would have been found by the walk; anything zstd refuses is corruption.
+        return e.code === 'FILTER_TRUNCATED' ? new ZoneP2vError('FILTER_CORRUPT', e.message, { layer: LAYER, offset: info.offset }) : e;
+      },
     };
-    stream.on('drain', done);
-    stream.on('close', done);
-    stream.on('error', done);
-  });
+    yield* runProgram(child, program, frame, { onWarning: () => {}, ...(info.signal ? { signal: info.signal } : {}) });
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 
 /** A zstd filter with non-default options (tests inject the external decoder). */
 export function createZstdFilter(options: ZstdFilterOptions = {}): Filter {
-  const { external } = options;
-  const resolved: ResolvedOptions = {
-    maxWindowSize: options.maxWindowSize ?? DEFAULT_MAX_WINDOW,
-    blockTimeoutMs: options.blockTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS,
-    external:
-      external !== undefined
-        ? () => Promise.resolve(external)
-        : async () => {
-            const path = await findZstdOnPath();
-            return path === null ? null : zstdCliDecoder(path);
-          },
+  const maxWindowSize = options.maxWindowSize ?? DEFAULT_MAX_WINDOW;
+  const blockTimeoutMs = options.blockTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS;
+  const program = zstdProgram(maxWindowSize);
+  const inProcess = (input: ChunkIterable, ctx: FilterContext) => {
+    const resolved: ResolvedOptions = {
+      frameDecoder: options.external ?? null,
+      noDecoderHint:
+        options.external === undefined && !externalDecodersEnabled(ctx)
+          ? 'external decoders are switched off (ZONEP2V_EXTERNAL_DECODERS=0 or externalDecoders: false); zstd(1) can decode it'
+          : 'install zstd(1)',
+      maxWindowSize,
+      blockTimeoutMs,
+    };
+    return walkFrames(input, ctx, maxWindowSize, inProcessFrame(resolved));
+  };
+  const feed = (input: ChunkIterable, fctx: FeedContext) => {
+    const walkCtx: Pick<FilterContext, 'onWarning' | 'signal'> = { onWarning: (w) => fctx.deferWarning(() => w) };
+    if (fctx.signal) walkCtx.signal = fctx.signal;
+    return walkFrames(input, walkCtx, maxWindowSize, passFrame);
   };
   return {
     name: 'zstd',
     bid,
-    open: (input, ctx) => decode(input, ctx, resolved),
+    open: (input, ctx) =>
+      options.external !== undefined
+        ? inProcess(input, ctx)
+        : decodeWithExternal(program, input, ctx, { inProcess: (i) => inProcess(i, ctx), feed }),
   };
 }
 
-/** The zstd filter: fzstd for windows up to 32 MiB, `zstd -dc` from PATH beyond. */
+/** The zstd filter: `zstd -dc` when it is on PATH, else fzstd (windows up to 32 MiB). */
 export const zstdFilter: Filter = createZstdFilter();

@@ -17,7 +17,7 @@
 import type { Entry } from '../entry/entry.js';
 import type { FlarInfo } from '../envelopes/flar.js';
 import { isZoneP2vError, ZoneP2vError, type WarningHandler } from '../errors.js';
-import type { FilterName } from '../filters/filter.js';
+import type { FilterContext, FilterName } from '../filters/filter.js';
 import { newStats, type FormatName, type FormatReadOptions, type FormatReader, type ReaderStats } from '../formats/format.js';
 import { ByteSource, type ChunkIterable } from '../io/byte-source.js';
 import type { RandomAccess } from '../io/random-access.js';
@@ -48,9 +48,17 @@ export interface OpenOptions {
   /**
    * Decompression-bomb guard: a filter whose output exceeds this many times its input (counted
    * over the whole stream, once at least RATIO_FLOOR bytes were produced) stops the run with
-   * LIMIT_RATIO. Default 1000 (node-tar's); 0 disables.
+   * LIMIT_RATIO. Default 1000 (node-tar's); 0 disables. Applies whatever decodes (an external
+   * program's output is counted as it is read).
    */
   maxRatio?: number;
+  /**
+   * Decode zstd, bzip2, xz and lzma-alone with the reference program (`zstd -dc`, `bzip2 -dc`,
+   * `xz -dc`) in a child process when it is on PATH, falling back to the in-process decoders
+   * when it is not (src/filters/external-decoder.ts). Default true. false, or the environment
+   * variable ZONEP2V_EXTERNAL_DECODERS=0 (which wins over this option), decodes in process only.
+   */
+  externalDecoders?: boolean;
 }
 
 /** Output a filter may produce before the ratio is judged (small archives of sparse zeros pass). */
@@ -150,7 +158,11 @@ export async function openArchive(input: ChunkIterable | ByteSource, options: Op
         const filter = winner.filter;
         layers.push({ kind: 'filter', name: filter.name });
         const consumed = { n: 0 };
-        const decoded = filter.open(counted(src.rest(), consumed), { onWarning: warn, ...(options.signal ? { signal: options.signal } : {}) });
+        const filterCtx: FilterContext = { onWarning: warn };
+        if (options.signal) filterCtx.signal = options.signal;
+        if (options.externalDecoders !== undefined) filterCtx.externalDecoders = options.externalDecoders;
+        if (options.name) filterCtx.name = options.name;
+        const decoded = filter.open(counted(src.rest(), consumed), filterCtx);
         src = new ByteSource(ratioGuard(decoded, consumed, filter.name, options.maxRatio ?? DEFAULT_MAX_RATIO), filter.name);
         continue;
       }

@@ -21,7 +21,16 @@ export interface OpenedImage {
   close(): Promise<void>;
 }
 
-export async function openImage(spec: ImageSpec, options: { onWarning?: WarningHandler; signal?: AbortSignal } = {}): Promise<OpenedImage> {
+export interface OpenImageOptions {
+  /** Receives warnings (default: none kept). */
+  onWarning?: WarningHandler;
+  /** Aborts reading (default: none). */
+  signal?: AbortSignal;
+  /** External decoder programs (OpenOptions.externalDecoders); default true. */
+  externalDecoders?: boolean;
+}
+
+export async function openImage(spec: ImageSpec, options: OpenImageOptions = {}): Promise<OpenedImage> {
   if ('directory' in spec) {
     const reader = await openDirectory(spec.directory, options);
     return { reader, name: spec.directory, size: undefined, close: () => reader.close() };
@@ -37,6 +46,7 @@ export async function openImage(spec: ImageSpec, options: { onWarning?: WarningH
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(randomAccess ? { randomAccess } : {}),
+      ...(options.externalDecoders !== undefined ? { externalDecoders: options.externalDecoders } : {}),
     });
     return {
       reader,

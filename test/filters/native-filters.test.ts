@@ -15,11 +15,21 @@ import { xzFilter } from '../../src/filters/xz.js';
 import { asAsync, CHUNKINGS, randomChunks } from '../support/chunking.js';
 import { corpusPath, readCorpus } from '../support/corpus.js';
 
-async function decode(filter: Filter, chunks: Buffer[], warnings: ZoneP2vError[] = []): Promise<Buffer> {
+/**
+ * `externalDecoders`: bzip2, xz and lzma decode through bzip2(1) / xz(1) when installed and
+ * this is true; false keeps them in process. Every case below runs both ways (with the programs
+ * absent, both ways are in process).
+ */
+async function decode(filter: Filter, chunks: Buffer[], warnings: ZoneP2vError[] = [], externalDecoders = true): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const c of filter.open(asAsync(chunks), { onWarning: (w) => warnings.push(w) })) parts.push(Buffer.from(c));
+  for await (const c of filter.open(asAsync(chunks), { onWarning: (w) => warnings.push(w), externalDecoders })) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
 }
+
+const MODES = [
+  { mode: 'in process', external: false },
+  { mode: 'external program', external: true },
+];
 
 function reference(cmd: string, args: string[], file: string): Buffer {
   return execFileSync(cmd, [...args, corpusPath(file)], { maxBuffer: 1 << 28 });
@@ -82,14 +92,15 @@ const CASES: Array<{ filter: Filter; files: string[]; ref: [string, string[]] }>
   },
 ];
 
-describe.each(CASES)('$filter.name filter', ({ filter, files, ref }) => {
+// gzip has no external program: once.
+describe.each(CASES.flatMap((c) => (c.filter === gzipFilter ? MODES.slice(0, 1) : MODES).map((m) => ({ ...c, ...m }))))('$filter.name filter ($mode)', ({ filter, files, ref, external }) => {
   it.each(files)('bids on and decodes %s exactly, under every chunking', async (file) => {
     const raw = readCorpus(file);
     expect(filter.bid(raw.subarray(0, 1024))).toBeGreaterThan(0);
     const expected = reference(ref[0], ref[1], file);
     for (const ch of CHUNKINGS) {
       if (ch.name === 'one-byte' && raw.length > 8192) continue; // covered by the small files
-      const got = await decode(filter, ch.split(raw));
+      const got = await decode(filter, ch.split(raw), [], external);
       expect(got.equals(expected), `${file} with ${ch.name} chunks`).toBe(true);
     }
   });
@@ -97,7 +108,7 @@ describe.each(CASES)('$filter.name filter', ({ filter, files, ref }) => {
   it('fails with a typed error when the stream is cut short', async () => {
     const raw = readCorpus(files[0]!);
     const cut = raw.subarray(0, Math.floor(raw.length / 2));
-    const err = await decode(filter, [cut]).then(() => null, (e) => e);
+    const err = await decode(filter, [cut], [], external).then(() => null, (e) => e);
     expect(err).toBeInstanceOf(ZoneP2vError);
     expect(['FILTER_TRUNCATED', 'FILTER_CORRUPT']).toContain((err as ZoneP2vError).code);
     expect((err as ZoneP2vError).message.startsWith(`${filter.name}:`)).toBe(true);
@@ -113,7 +124,7 @@ describe.each(CASES)('$filter.name filter', ({ filter, files, ref }) => {
           const bad = Buffer.from(raw);
           for (const f of flips) bad[f.at] = bad[f.at]! ^ f.xor;
           try {
-            const out = await decode(filter, randomChunks(bad, seed));
+            const out = await decode(filter, randomChunks(bad, seed), [], external);
             expect(out.length).toBeLessThan(64 * 1024 * 1024);
           } catch (e) {
             expect(e).toBeInstanceOf(ZoneP2vError);
@@ -125,10 +136,10 @@ describe.each(CASES)('$filter.name filter', ({ filter, files, ref }) => {
   });
 });
 
-describe('trailing data', () => {
+describe.each(MODES)('trailing data ($mode)', ({ external }) => {
   it('gzip: garbage after the last member is one warning and the data stands (test_compat_gzip_2)', async () => {
     const warnings: ZoneP2vError[] = [];
-    const got = await decode(gzipFilter, [readCorpus('libarchive/test_compat_gzip_2.tgz')], warnings);
+    const got = await decode(gzipFilter, [readCorpus('libarchive/test_compat_gzip_2.tgz')], warnings, external);
     expect(got.length).toBe(7168);
     expect(warnings.map((w) => w.code)).toEqual(['FILTER_TRAILING_DATA']);
     expect(warnings[0]!.message).toMatch(/^gzip: \d+ bytes of trailing garbage/);
@@ -137,7 +148,7 @@ describe('trailing data', () => {
   it('gzip: zero padding after the last member is silent', async () => {
     const warnings: ZoneP2vError[] = [];
     const raw = readCorpus('libarchive/test_extract.cpio.gz');
-    const got = await decode(gzipFilter, [raw, Buffer.alloc(10240)], warnings);
+    const got = await decode(gzipFilter, [raw, Buffer.alloc(10240)], warnings, external);
     expect(got.equals(reference('gzip', ['-dc'], 'libarchive/test_extract.cpio.gz'))).toBe(true);
     expect(warnings).toEqual([]);
   });
@@ -145,19 +156,19 @@ describe('trailing data', () => {
   it('gzip: a corrupted CRC is FILTER_CHECKSUM', async () => {
     const raw = Buffer.from(readCorpus('libarchive/test_extract.cpio.gz'));
     raw[raw.length - 8] = raw[raw.length - 8]! ^ 0xff;
-    const err = await decode(gzipFilter, [raw]).catch((e) => e);
+    const err = await decode(gzipFilter, [raw], [], external).catch((e) => e);
     expect((err as ZoneP2vError).code).toBe('FILTER_CHECKSUM');
   });
 
   it('lzma: junk after the end marker is ignored (test_compat_lzma_1)', async () => {
-    const got = await decode(lzmaFilter, [readCorpus('libarchive/test_compat_lzma_1.tlz')]);
+    const got = await decode(lzmaFilter, [readCorpus('libarchive/test_compat_lzma_1.tlz')], [], external);
     expect(got.length).toBe(7168);
   });
 
   it('xz: garbage after the last stream is a warning', async () => {
     const warnings: ZoneP2vError[] = [];
     const raw = readCorpus('generated/gnucpio-odc.cpio.multistream.xz');
-    const got = await decode(xzFilter, [raw, Buffer.from('not an xz stream at all')], warnings);
+    const got = await decode(xzFilter, [raw, Buffer.from('not an xz stream at all')], warnings, external);
     expect(got.length).toBe(136704);
     expect(warnings.map((w) => w.code)).toEqual(['FILTER_TRAILING_DATA']);
   });
@@ -165,7 +176,7 @@ describe('trailing data', () => {
   it('bzip2: garbage after the last stream is a warning', async () => {
     const warnings: ZoneP2vError[] = [];
     const raw = readCorpus('generated/gnucpio-odc.cpio.multistream.bz2');
-    const got = await decode(bzip2Filter, [raw, Buffer.from('junk junk junk')], warnings);
+    const got = await decode(bzip2Filter, [raw, Buffer.from('junk junk junk')], warnings, external);
     expect(got.length).toBe(136704);
     expect(warnings.map((w) => w.code)).toEqual(['FILTER_TRAILING_DATA']);
   });

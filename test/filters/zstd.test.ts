@@ -20,6 +20,7 @@ import {
   type ZstdExternalDecoder,
 } from '../../src/filters/zstd.js';
 import { checkHuffmanWeights, parseFrameHeader } from '../../src/filters/zstd-frame.js';
+import { externalDecodersEnabled } from '../../src/filters/external-decoder.js';
 import { xxhash64 } from '../../src/util/xxhash64.js';
 import { asAsync, CHUNKINGS, prng, randomChunks } from '../support/chunking.js';
 import { corpusAvailable, corpusPath, readCorpus } from '../support/corpus.js';
@@ -45,15 +46,21 @@ const CORPUS_ZST = [
 
 const offline = createZstdFilter({ external: null });
 
+/**
+ * `externalDecoders`: false for tests of the in-process decoder's own checks and messages
+ * (fzstd and our frame accounting); by default the filter uses zstd(1) when it is installed
+ * (test/filters/external-decoder.test.ts compares the two).
+ */
 async function decode(
   chunks: Buffer[],
   filter: Filter = zstdFilter,
   warnings: ZoneP2vError[] = [],
   cap = Number.POSITIVE_INFINITY,
+  externalDecoders = true,
 ): Promise<Buffer> {
   const parts: Buffer[] = [];
   let total = 0;
-  for await (const c of filter.open(asAsync(chunks), { onWarning: (w) => warnings.push(w) })) {
+  for await (const c of filter.open(asAsync(chunks), { onWarning: (w) => warnings.push(w), externalDecoders })) {
     parts.push(Buffer.from(c));
     total += c.length;
     if (total > cap) throw new Error(`output grew past ${cap} bytes`);
@@ -61,9 +68,9 @@ async function decode(
   return Buffer.concat(parts);
 }
 
-async function decodeError(chunks: Buffer[], filter: Filter = zstdFilter): Promise<ZoneP2vError> {
+async function decodeError(chunks: Buffer[], filter: Filter = zstdFilter, externalDecoders = true): Promise<ZoneP2vError> {
   try {
-    await decode(chunks, filter);
+    await decode(chunks, filter, [], Number.POSITIVE_INFINITY, externalDecoders);
   } catch (e) {
     if (!(e instanceof ZoneP2vError)) throw e;
     return e;
@@ -151,11 +158,13 @@ describe.skipIf(!corpusAvailable())('zstd: corpus matches zstd -dc', () => {
     it.skipIf(!HAS_ZSTD)(file, async () => {
       const data = readCorpus(file);
       const want = execFileSync('zstd', ['-dc', corpusPath(file)], { maxBuffer: 1 << 28 });
-      for (const ch of CHUNKINGS) {
-        const warnings: ZoneP2vError[] = [];
-        const got = await decode(ch.split(data), zstdFilter, warnings);
-        expect(got.equals(want), `${file} (${ch.name}): ${got.length} bytes, want ${want.length}`).toBe(true);
-        expect(warnings).toEqual([]);
+      for (const external of [false, true]) {
+        for (const ch of CHUNKINGS) {
+          const warnings: ZoneP2vError[] = [];
+          const got = await decode(ch.split(data), zstdFilter, warnings, Number.POSITIVE_INFINITY, external);
+          expect(got.equals(want), `${file} (${ch.name}, external ${external}): ${got.length} bytes, want ${want.length}`).toBe(true);
+          expect(warnings).toEqual([]);
+        }
       }
     });
   }
@@ -249,7 +258,7 @@ describe('zstd: checks fzstd does not make', () => {
   const data = noise(200_000, 4);
 
   it('a corrupted content checksum is FILTER_CHECKSUM', async () => {
-    const e = await decodeError([handFrame(data, { badChecksum: true })]);
+    const e = await decodeError([handFrame(data, { badChecksum: true })], zstdFilter, false);
     expect(e.code).toBe('FILTER_CHECKSUM');
     expect(e.message).toMatch(/^zstd: frame at byte 0 fails its content checksum/);
     expect(e.offset).toBe(handFrame(data).length - 4);
@@ -259,20 +268,21 @@ describe('zstd: checks fzstd does not make', () => {
     const z = zstdCompress(data);
     const badSum = Buffer.from(z);
     badSum[badSum.length - 1]! ^= 0x40;
-    expect((await decodeError([badSum])).code).toBe('FILTER_CHECKSUM');
-    // A flipped literal byte deep in a compressed block: decodes, but to other bytes.
+    expect((await decodeError([badSum], zstdFilter, false)).code).toBe('FILTER_CHECKSUM');
+    // A flipped literal byte deep in a compressed block: fzstd refuses it (zstd(1) accepts this
+    // one: the bit does not change what it decodes).
     const z2 = zstdCompress(Buffer.from('The quick brown fox jumps over the lazy dog. '.repeat(20) + 'unique tail 0123456789'));
     const bad = Buffer.from(z2);
     bad[bad.length - 10]! ^= 0x01;
-    const e = await decodeError([bad]);
+    const e = await decodeError([bad], zstdFilter, false);
     expect(['FILTER_CHECKSUM', 'FILTER_CORRUPT']).toContain(e.code);
   });
 
   it('Frame_Content_Size is enforced: more output than declared stops early, less fails at the end', async () => {
-    const more = await decodeError([handFrame(data, { fcs: 1000, checksum: false })]);
+    const more = await decodeError([handFrame(data, { fcs: 1000, checksum: false })], zstdFilter, false);
     expect(more.code).toBe('FILTER_CORRUPT');
     expect(more.message).toContain('more than its declared 1000 bytes');
-    const less = await decodeError([handFrame(data, { fcs: data.length + 1, checksum: false })]);
+    const less = await decodeError([handFrame(data, { fcs: data.length + 1, checksum: false })], zstdFilter, false);
     expect(less.code).toBe('FILTER_CORRUPT');
     expect(less.message).toContain(`decodes to ${data.length} bytes, not its declared ${data.length + 1}`);
   });
@@ -315,7 +325,7 @@ describe('zstd: checks fzstd does not make', () => {
     expect(checkHuffmanWeights(content)).toBe('Huffman weights distribution with a single symbol');
     const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 100]), u24((content.length << 3) | (2 << 1) | 1), content]);
     const started = Date.now();
-    const e = await decodeError([frame]);
+    const e = await decodeError([frame], zstdFilter, false);
     expect(e.code).toBe('FILTER_CORRUPT');
     expect(e.message).toContain('single symbol');
     expect(Date.now() - started).toBeLessThan(2000);
@@ -375,12 +385,18 @@ describe('zstd: frames beyond fzstd (windows > 32 MiB)', () => {
     expect(e.offset).toBe(handFrame(Buffer.from('first')).length + 9);
   });
 
+  // By default (zstd(1) on PATH, external decoders on) the whole stream goes to zstd(1); with
+  // an explicit per-frame zstd(1) decoder only the big-window frame does. With the programs
+  // switched off (ZONEP2V_EXTERNAL_DECODERS=0) the default filter says so.
   it.skipIf(!HAS_ZSTD)('with zstd(1) on PATH: exact bytes, under every chunking', async () => {
     expect(await findZstdOnPath()).toMatch(/zstd$/);
     const stream = Buffer.concat([handFrame(Buffer.from('before ')), bigWindow, handFrame(Buffer.from(' after'))]);
     const want = Buffer.concat([Buffer.from('before '), data, Buffer.from(' after')]);
+    const perFrame = createZstdFilter({ external: zstdCliDecoder('zstd') });
     for (const ch of [CHUNKINGS[0]!, CHUNKINGS[2]!]) {
-      expect((await decode(ch.split(stream))).equals(want), ch.name).toBe(true);
+      expect((await decode(ch.split(stream), perFrame)).equals(want), ch.name).toBe(true);
+      if (externalDecodersEnabled({})) expect((await decode(ch.split(stream))).equals(want), ch.name).toBe(true);
+      else expect((await decodeError(ch.split(stream))).message).toContain('external decoders are switched off');
     }
   });
 
@@ -389,7 +405,7 @@ describe('zstd: frames beyond fzstd (windows > 32 MiB)', () => {
     const z = zstdCompress(input, ['--long=27', '--no-content-size']);
     const h = parseFrameHeader(z);
     expect('windowSize' in h && h.windowSize).toBe(2 ** 27);
-    expect((await decode(randomChunks(z, 3, 100_000))).equals(input)).toBe(true);
+    if (externalDecodersEnabled({})) expect((await decode(randomChunks(z, 3, 100_000))).equals(input)).toBe(true);
     expect((await decode([z], createZstdFilter({ external: zstdCliDecoder('zstd') }))).equals(input)).toBe(true);
     expect((await decodeError([z], offline)).code).toBe('FILTER_UNSUPPORTED');
   });
@@ -467,10 +483,11 @@ describe('zstd: truncation and mutation', () => {
     [stream.length, Buffer.concat([x, y])],
   ]);
 
+  // The walk decides truncation on both paths; in process here (one child per cut would be slow).
   it('truncation at every byte: FILTER_TRUNCATED, or the frames before a frame boundary', async () => {
     const frame = handFrame(Buffer.from('short frame content'));
     for (let cut = 0; cut < frame.length; cut++) {
-      const e = await decodeError([frame.subarray(0, cut)]);
+      const e = await decodeError([frame.subarray(0, cut)], zstdFilter, false);
       expect(e.code, `cut ${cut}`).toBe('FILTER_TRUNCATED');
       expect(e.offset).toBeLessThanOrEqual(cut);
     }
@@ -479,7 +496,7 @@ describe('zstd: truncation and mutation', () => {
       let out: Buffer | undefined;
       let err: unknown;
       try {
-        out = await decode([stream.subarray(0, cut)]);
+        out = await decode([stream.subarray(0, cut)], zstdFilter, [], Number.POSITIVE_INFINITY, false);
       } catch (e) {
         err = e;
       }
