@@ -191,3 +191,20 @@ describe('the progress bar', () => {
     expect(json).toMatch(/"kind":"progress"/);
   });
 });
+
+describe('the verbose transcript', () => {
+  it('-v: Media Type, then every change as a Postprocess line after "Postprocessing:", then the original ending', () => {
+    const zp = join(work, 'zverbose');
+    const r = install(['-R', zp, '-a', SAMPLE, '-u', '-v'], freshDir('logs-verbose'));
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.slice(1, 4)).toEqual([`        Source: ${SAMPLE}`, '    Media Type: flash archive', '    Installing: This may take several minutes...']);
+    const post = lines.indexOf('Postprocessing: This may take a while...');
+    expect(post).toBe(4);
+    const changes = lines.filter((l) => /^ {3}Postprocess: /.test(l));
+    expect(changes.length).toBeGreaterThan(50);
+    expect(lines.findIndex((l) => /^ {3}Postprocess: /.test(l))).toBe(post + 1);
+    expect(lines).toContain('   Postprocess: sys-unconfig: etc/nodename: not written (sys-unconfig)');
+    expect(lines.slice(-4)).toEqual(['        Result: Postprocessing complete.', '', '        Result: Installation completed successfully.', expect.stringMatching(/^ {6}Log File: .*\/root\/var\/log\/z1\.install\.\d+\.log$/)]);
+  });
+});

@@ -43,6 +43,13 @@ export async function installCommand(argv: string[]): Promise<number> {
     barShown = false;
   };
   const started = Date.now();
+  // The rules change files while they stream by, but the original printed its p2v messages
+  // after "Postprocessing:"; with -v they are shown there, in the order they happened.
+  const changeLines: string[] = [];
+  const flushChanges = () => {
+    for (const l of changeLines) out(l);
+    changeLines.length = 0;
+  };
   const render = (e: InstallEvent) => {
     if (args.json) {
       if (e.kind !== 'progress' || !tty) out(JSON.stringify(e));
@@ -73,6 +80,7 @@ export async function installCommand(argv: string[]): Promise<number> {
       case 'postprocessing':
         clearBar();
         if (!quiet) out('Postprocessing: This may take a while...');
+        flushChanges();
         break;
       case 'postprocessed':
         if (args.verbosity === 'verbose') out('        Result: Postprocessing complete.');
@@ -96,10 +104,11 @@ export async function installCommand(argv: string[]): Promise<number> {
       }
       case 'result':
         clearBar();
+        flushChanges();
         for (const l of e.lines) out(l);
         break;
       case 'change':
-        if (args.verbosity === 'verbose') out(`   Postprocess: ${e.rule}: ${e.path !== null ? `${e.path}: ` : ''}${e.message}`);
+        if (args.verbosity === 'verbose') changeLines.push(`   Postprocess: ${e.rule}: ${e.path !== null ? `${e.path}: ` : ''}${e.message}`);
         break;
       case 'log':
       case 'summary':
