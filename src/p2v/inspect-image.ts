@@ -125,9 +125,11 @@ export async function inspectImage(o: InspectImageOptions): Promise<InspectRepor
   });
   const { reader } = pass;
   try {
-    // The rules' output is drained, bodies too, so checksums are verified as install would.
-    // An image that cannot be read throws (install would stop with 254 as well).
-    for await (const e of pass.entries) for await (const _ of e.body) void _;
+    // The rules' output is drained, an archive's bodies too, so checksums are verified as
+    // install would (an image that cannot be read throws: install would stop with 254 too). A
+    // directory's files have no checksum: they are not read unless a rule needs one.
+    const bodies = !('directory' in o.image);
+    for await (const e of pass.entries) if (bodies) for await (const _ of e.body) void _;
   } finally {
     await pass.close().catch(() => {});
   }
