@@ -13,27 +13,45 @@
  *   FILE     create a new file (O_CREAT|O_EXCL|O_NOFOLLOW), write, [fchown], [fchmod], futimes
  *   MKDIR    mkdir (an EEXIST is an error: the destination was empty and the name is ours)
  *   LINK     link(target, path) (target = the data bytes)
+ *   REWRITE  a hard-link group's data into a file of this run: open(O_WRONLY|O_TRUNC|O_NOFOLLOW|
+ *            O_NONBLOCK) (on EACCES, a read-only member: chmod u+w first), write, [fchown],
+ *            fchmod, futimes
  *   SYMLINK  symlink(target, path), [lchown], lutimes (best effort)
  *   ATTRS    [lchown], [chmod], lutimes of a directory (the final phase)
  * A FILE, LINK or SYMLINK whose name exists is reported back ('exists': a refusal), never
  * opened or replaced. Jobs run in order; after the first failure the worker attempts nothing
  * more (later jobs may depend on the failed one, e.g. files in a directory that was not made).
+ * A LINK or REWRITE may name the FILE job that creates its target (`dep`, a job sequence
+ * number): when that job found the name taken, the dependent job is not attempted ('skipped'),
+ * so a link or a rewrite never reaches a file this run did not create, and the main thread
+ * need not wait for the FILE job's answer before queuing them.
  *
- * Batch layout (one transferred ArrayBuffer of path and data bytes, one of numbers):
- *   meta, per job, FIELDS float64s: pathOff, pathLen, dataOff, dataLen, mode, uid, gid, time, flags, op
- *   flags: 1 chown, 2 chmod
- * Reply: { id, results: Int8Array (0 done, 1 exists, 2 failed, 3 not attempted, 4 done but the
- * time could not be set), error, bytes }: the byte buffer comes back and is reused (a fresh
- * 1 MiB ArrayBuffer per batch cost about 1 ms of allocation and garbage collection; reused,
- * 0.05 ms).
+ * Batch layout: a slot of SharedArrayBuffers, handed to the worker once ({ slot, bytes, meta,
+ * results, once }) and reused:
+ *   bytes    path and data bytes of the jobs
+ *   meta     per job, FIELDS float64s: pathOff, pathLen, dataOff, dataLen, mode, uid, gid, time, flags, op, dep
+ *            flags: 1 chown, 2 chmod; dep: sequence number of the FILE job it depends on, or -1
+ *   results  per job, written by the worker: 0 done, 1 exists, 2 failed, 3 not attempted,
+ *            4 done but the time could not be set, 5 skipped (its dependency found the name taken)
+ * A batch is the message [id, slot, jobs, first job's sequence number] (jobs are numbered in
+ * commit order); the reply is the id, or { id, error } after a
+ * failure; the slot is free again once answered. Shared memory and numbers only: a transferred
+ * ArrayBuffer per batch cost a detach and an external-memory adjustment on both sides (0.1 ms
+ * per batch, with millisecond outliers when that accounting started a garbage collection), and
+ * a results array per reply an allocation and a deserialization on the main thread.
+ *
+ * Jobs report through a WriteJob (one object per job, no promise): an OS image is ~100,000
+ * small files, and a promise chain per file was a measurable share of the main thread.
  *
  * State: one batch being filled (jobs appended by begin/commit), batches in flight (sent,
- * awaiting the reply), in order. Invariant: between begin() and commit() no batch is sent.
+ * awaiting the reply), in order. Invariant: between begin() and commit() no batch is sent; a
+ * slot is written by the main thread only while it is not in flight.
  */
 
 import { Worker } from 'node:worker_threads';
+import { copyBytes } from '../io/byte-source.js';
 
-const FIELDS = 10;
+const FIELDS = 11;
 export const CHOWN = 1;
 export const CHMOD = 2;
 export const OP_FILE = 0;
@@ -41,42 +59,74 @@ export const OP_MKDIR = 1;
 export const OP_LINK = 2;
 export const OP_SYMLINK = 3;
 export const OP_ATTRS = 4;
+export const OP_REWRITE = 5;
 
-/** Plain JavaScript run by the worker (eval: the same source serves the build and the tests). */
+/**
+ * Plain JavaScript run by the worker, as a module in a data: URL (the same source serves the
+ * build and the tests; a module whatever the parent's flags: eval'd CommonJS broke under a
+ * parent started with `--input-type=module`, which workers inherit).
+ */
 const WORKER_SOURCE = `
-'use strict';
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
+import { parentPort } from 'node:worker_threads';
+import fs from 'node:fs';
 const C = fs.constants;
 const CREATE = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
+const REWRITE = C.O_WRONLY | C.O_TRUNC | C.O_NOFOLLOW | C.O_NONBLOCK;
+// FILE jobs that did not create their file: the jobs depending on them are skipped.
+const notMade = new Set();
 const FIELDS = ${FIELDS};
 let dead = false;
+const slots = new Map();
 const stamp = (t) => (t < 0 ? String(t) : t);
 parentPort.on('message', (m) => {
-  const bytes = Buffer.from(m.bytes);
-  const meta = new Float64Array(m.meta);
-  const n = meta.length / FIELDS;
-  const results = new Int8Array(n);
+  if (!Array.isArray(m)) {
+    slots.set(m.slot, { bytes: Buffer.from(m.bytes), meta: new Float64Array(m.meta), results: new Int8Array(m.results), once: m.once });
+    return;
+  }
+  const id = m[0], slot = slots.get(m[1]), n = m[2], firstSeq = m[3];
+  if (slot.once) slots.delete(m[1]);
+  const { bytes, meta, results } = slot;
   let error = null;
   for (let j = 0; j < n; j++) {
     if (dead) { results[j] = 3; continue; }
+    results[j] = 0;
     const o = j * FIELDS;
     const path = bytes.subarray(meta[o], meta[o] + meta[o + 1]);
     const data = bytes.subarray(meta[o + 2], meta[o + 2] + meta[o + 3]);
-    const mode = meta[o + 4], uid = meta[o + 5], gid = meta[o + 6], time = stamp(meta[o + 7]), flags = meta[o + 8], op = meta[o + 9];
+    const mode = meta[o + 4], uid = meta[o + 5], gid = meta[o + 6], time = stamp(meta[o + 7]), flags = meta[o + 8], op = meta[o + 9], dep = meta[o + 10];
+    if (dep >= 0 && notMade.has(dep)) { results[j] = 5; continue; }
     let fd = -1;
     try {
       if (op === ${OP_FILE}) {
         try {
           fd = fs.openSync(path, CREATE, mode & 0o777);
         } catch (e) {
-          if (e.code === 'EEXIST' || e.code === 'ELOOP') { results[j] = 1; continue; }
+          if (e.code === 'EEXIST' || e.code === 'ELOOP') { results[j] = 1; notMade.add(firstSeq + j); continue; }
           throw e;
         }
         let off = 0;
         while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
         if (flags & ${CHOWN}) fs.fchownSync(fd, uid, gid);
         if (flags & ${CHMOD}) fs.fchmodSync(fd, mode & 0o7777);
+        fs.futimesSync(fd, time, time);
+        const f = fd;
+        fd = -1;
+        fs.closeSync(f);
+      } else if (op === ${OP_REWRITE}) {
+        try {
+          fd = fs.openSync(path, REWRITE, 0);
+        } catch (e) {
+          // Without root, a group member this run created read-only (0555 binaries: the data
+          // comes on a later link in cpio newc) cannot be reopened for writing: lend the owner
+          // write permission; the final mode is set below.
+          if (e.code !== 'EACCES') throw e;
+          fs.chmodSync(path, (fs.lstatSync(path).mode & 0o7777) | 0o200);
+          fd = fs.openSync(path, REWRITE, 0);
+        }
+        let off = 0;
+        while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+        if (flags & ${CHOWN}) fs.fchownSync(fd, uid, gid);
+        fs.fchmodSync(fd, mode & 0o7777);
         fs.futimesSync(fd, time, time);
         const f = fd;
         fd = -1;
@@ -111,27 +161,65 @@ parentPort.on('message', (m) => {
       error = { index: j, code: e.code, syscall: e.syscall, message: String(e.message) };
     }
   }
-  parentPort.postMessage({ id: m.id, results, error, bytes: m.bytes }, [results.buffer, m.bytes]);
+  parentPort.postMessage(error === null ? id : { id, error });
 });
 `;
 
-/** 'times': done, but the time could not be set (symlinks: best effort). */
-export type WriteOutcome = 'ok' | 'exists' | 'times';
+const WORKER_URL = new URL('data:text/javascript,' + encodeURIComponent(WORKER_SOURCE));
 
-interface Job {
-  resolve: (r: WriteOutcome) => void;
-  reject: (e: unknown) => void;
+/**
+ * 'times': done, but the time could not be set (symlinks: best effort); 'skipped': not
+ * attempted, the FILE job it depended on found the name taken.
+ */
+export type WriteOutcome = 'ok' | 'exists' | 'times' | 'skipped';
+
+/** Told how one queued job ended. Hot path: one object per small file, called once. */
+export interface WriteJob {
+  /** The job ran: 'ok', 'exists' (the name was taken; nothing was touched) or 'times'. */
+  done(outcome: WriteOutcome): void;
+  /** The job failed, or was not attempted because an earlier one failed. */
+  failed(error: unknown): void;
+}
+
+/** The shared memory of one batch. */
+interface Slot {
+  /** The worker's name for it. */
+  index: number;
+  bytes: SharedArrayBuffer;
+  view: Buffer;
+  meta: Float64Array;
+  results: Int8Array;
+  /** Handed to the worker yet. */
+  known: boolean;
 }
 
 interface Batch {
   id: number;
-  bytes: ArrayBuffer;
-  view: Buffer;
+  /** Sequence number of its first job. */
+  firstSeq: number;
+  slot: Slot;
   used: number;
-  meta: number[];
-  jobs: Job[];
+  jobs: WriteJob[];
   /** Bytes this batch holds (for the memory bound). */
   size: number;
+}
+
+type WorkerError = { index: number; code?: string; syscall?: string; message: string };
+/** The worker's answer to a batch: its id, or the id and the failure that stopped it. */
+type Reply = number | { id: number; error: WorkerError };
+
+/** A WriteJob as a promise, for the occasional operation (directories, links, attributes). */
+class PromisedJob implements WriteJob {
+  readonly promise: Promise<WriteOutcome>;
+  done!: (outcome: WriteOutcome) => void;
+  failed!: (error: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise((resolve, reject) => {
+      this.done = resolve;
+      this.failed = reject;
+    });
+  }
 }
 
 export interface BatchWriterOptions {
@@ -139,20 +227,32 @@ export interface BatchWriterOptions {
   batchFiles: number;
   /** ...or this many bytes. */
   batchBytes: number;
+  /**
+   * Slots kept for reuse once answered: as many as can be in flight under the caller's memory
+   * bound. Dropping and remaking them when the worker falls behind cost page faults and
+   * garbage collections on the main thread.
+   */
+  keepSlots: number;
 }
 
 export class BatchWriter {
   readonly #options: BatchWriterOptions;
   #worker: Worker | null = null;
   #filling: Batch | null = null;
-  #open: { pathOff: number; pathLen: number; dataOff: number; dataLen: number } | null = null;
+  #open = false;
+  #openPathOff = 0;
+  #openPathLen = 0;
+  #openDataOff = 0;
+  #openDataLen = 0;
   readonly #inFlight = new Map<number, Batch>();
   #nextId = 1;
+  /** Sequence number of the next job committed. */
+  #nextSeq = 0;
   #heldBytes = 0;
   #waiters: Array<() => void> = [];
   #broken: unknown = null;
-  /** Byte buffers of batchBytes returned by the worker, for reuse. */
-  readonly #free: ArrayBuffer[] = [];
+  /** Slots of batchBytes not in flight, for reuse. */
+  readonly #free: Slot[] = [];
 
   constructor(options: BatchWriterOptions) {
     this.#options = options;
@@ -174,74 +274,126 @@ export class BatchWriter {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  #nextSlot = 0;
+
+  #newSlot(bytes: number): Slot {
+    const sab = new SharedArrayBuffer(bytes);
+    const files = this.#options.batchFiles;
+    return {
+      index: this.#nextSlot++,
+      bytes: sab,
+      view: Buffer.from(sab),
+      meta: new Float64Array(new SharedArrayBuffer(files * FIELDS * 8)),
+      results: new Int8Array(new SharedArrayBuffer(files)),
+      known: false,
+    };
+  }
+
   /**
-   * Starts a job: copies the path into the batch and returns a view of `size` bytes for the
-   * body, which the caller fills before commit() (or abandon()).
+   * Starts a job: copies `prefix` and `path` (the file's name is their concatenation, so the
+   * caller needs no joined copy) into the batch and returns a view of `size` bytes for the
+   * body, which the caller fills before commit() (or abandon()). Hot path.
    */
-  begin(path: Buffer, size: number): Buffer {
-    if (this.#open !== null) throw new Error('BatchWriter: a job is already open');
-    const need = path.length + size;
+  begin(prefix: Buffer, path: Buffer, size: number): Buffer {
+    if (this.#open) throw new Error('BatchWriter: a job is already open');
+    const pathLen = prefix.length + path.length;
+    const need = pathLen + size;
     let b = this.#filling;
-    if (b !== null && b.used + need > b.bytes.byteLength) {
+    if (b !== null && b.used + need > b.slot.bytes.byteLength) {
       this.flush();
       b = null;
     }
     if (b === null) {
-      const bytes = need <= this.#options.batchBytes ? (this.#free.pop() ?? new ArrayBuffer(this.#options.batchBytes)) : new ArrayBuffer(need);
-      b = { id: this.#nextId++, bytes, view: Buffer.from(bytes), used: 0, meta: [], jobs: [], size: 0 };
+      const slot = need <= this.#options.batchBytes ? (this.#free.pop() ?? this.#newSlot(this.#options.batchBytes)) : this.#newSlot(need);
+      b = { id: this.#nextId++, firstSeq: this.#nextSeq, slot, used: 0, jobs: [], size: 0 };
       this.#filling = b;
     }
+    const view = b.slot.view;
     const pathOff = b.used;
-    path.copy(b.view, pathOff);
-    const dataOff = pathOff + path.length;
+    copyBytes(view, pathOff, prefix);
+    copyBytes(view, pathOff + prefix.length, path);
+    const dataOff = pathOff + pathLen;
     b.used = dataOff + size;
-    this.#open = { pathOff, pathLen: path.length, dataOff, dataLen: size };
-    return b.view.subarray(dataOff, dataOff + size);
+    this.#open = true;
+    this.#openPathOff = pathOff;
+    this.#openPathLen = pathLen;
+    this.#openDataOff = dataOff;
+    this.#openDataLen = size;
+    return view.subarray(dataOff, dataOff + size);
   }
 
   /** Queues an operation whose data is `data` (a link or symlink target, or nothing). */
-  queue(op: number, path: Buffer, data: Buffer | null, mode: number, uid: number, gid: number, time: number, flags: number): Promise<WriteOutcome> {
-    const region = this.begin(path, data === null ? 0 : data.length);
-    if (data !== null) data.copy(region);
-    return this.commit(mode, uid, gid, time, flags, op);
+  queue(op: number, path: Buffer, data: Buffer | null, mode: number, uid: number, gid: number, time: number, flags: number, dep = -1): Promise<WriteOutcome> {
+    const region = this.begin(EMPTY, path, data === null ? 0 : data.length);
+    if (data !== null) copyBytes(region, 0, data);
+    return this.commitPromised(mode, uid, gid, time, flags, op, dep);
+  }
+
+  /** commit() for the occasional operation: its outcome as a promise. */
+  commitPromised(mode: number, uid: number, gid: number, time: number, flags: number, op: number, dep = -1): Promise<WriteOutcome> {
+    const job = new PromisedJob();
+    this.commit(mode, uid, gid, time, flags, job, op, dep);
+    return job.promise;
   }
 
   /** Drops the open job (its body could not be read). */
   abandon(): void {
-    if (this.#open === null || this.#filling === null) return;
-    this.#filling.used = this.#open.pathOff;
-    this.#open = null;
+    if (!this.#open || this.#filling === null) return;
+    this.#filling.used = this.#openPathOff;
+    this.#open = false;
   }
 
-  /** Queues the open job; resolves when it is done ('exists': the name was taken, nothing was touched). */
-  commit(mode: number, uid: number, gid: number, time: number, flags: number, op: number = OP_FILE): Promise<WriteOutcome> {
-    const job = this.#open;
+  /**
+   * Queues the open job; `job` is told how it ended ('exists': the name was taken, nothing was
+   * touched). `dep`: the sequence number of the FILE job this one needs (see the file comment),
+   * or -1. Returns the job's sequence number. Hot path.
+   */
+  commit(mode: number, uid: number, gid: number, time: number, flags: number, job: WriteJob, op: number = OP_FILE, dep = -1): number {
     const b = this.#filling;
-    if (job === null || b === null) throw new Error('BatchWriter: no open job');
-    this.#open = null;
-    b.meta.push(job.pathOff, job.pathLen, job.dataOff, job.dataLen, mode, uid, gid, time, flags, op);
-    const held = job.pathLen + job.dataLen + FIELDS * 8;
+    if (!this.#open || b === null) throw new Error('BatchWriter: no open job');
+    this.#open = false;
+    const meta = b.slot.meta;
+    const o = b.jobs.length * FIELDS;
+    meta[o] = this.#openPathOff;
+    meta[o + 1] = this.#openPathLen;
+    meta[o + 2] = this.#openDataOff;
+    meta[o + 3] = this.#openDataLen;
+    meta[o + 4] = mode;
+    meta[o + 5] = uid;
+    meta[o + 6] = gid;
+    meta[o + 7] = time;
+    meta[o + 8] = flags;
+    meta[o + 9] = op;
+    meta[o + 10] = dep;
+    const held = this.#openPathLen + this.#openDataLen + FIELDS * 8;
     b.size += held;
     this.#heldBytes += held;
-    const done = new Promise<WriteOutcome>((resolve, reject) => b.jobs.push({ resolve, reject }));
+    b.jobs.push(job);
+    const seq = this.#nextSeq++;
     if (b.jobs.length >= this.#options.batchFiles || b.used >= this.#options.batchBytes) this.flush();
-    return done;
+    return seq;
   }
 
   /** Sends the batch being filled, if it holds any job. */
   flush(): void {
     const b = this.#filling;
     if (b === null || b.jobs.length === 0) return;
-    if (this.#open !== null) throw new Error('BatchWriter: flush with an open job');
+    if (this.#open) throw new Error('BatchWriter: flush with an open job');
     this.#filling = null;
     if (this.#broken !== null) {
-      this.#settle(b, null, this.#broken);
+      this.#settle(b, null, null, this.#broken);
       return;
     }
     const worker = this.#ensureWorker();
-    const meta = new Float64Array(b.meta);
     this.#inFlight.set(b.id, b);
-    worker.postMessage({ id: b.id, bytes: b.bytes, meta: meta.buffer }, [b.bytes, meta.buffer]);
+    const slot = b.slot;
+    if (!slot.known) {
+      slot.known = true;
+      // A slot larger than batchBytes serves one batch (one large file) and is not kept.
+      const once = slot.bytes.byteLength !== this.#options.batchBytes;
+      worker.postMessage({ slot: slot.index, bytes: slot.bytes, meta: slot.meta.buffer, results: slot.results.buffer, once });
+    }
+    worker.postMessage([b.id, slot.index, b.jobs.length, b.firstSeq]);
   }
 
   /** Sends what is queued and waits until every job is answered. */
@@ -263,19 +415,19 @@ export class BatchWriter {
 
   #ensureWorker(): Worker {
     if (this.#worker !== null) return this.#worker;
-    const w = new Worker(WORKER_SOURCE, { eval: true });
-    w.on('message', (m: { id: number; results: Int8Array; error: { index: number; code?: string; syscall?: string; message: string } | null; bytes: ArrayBuffer }) => {
-      if (m.bytes.byteLength === this.#options.batchBytes && this.#free.length < 8) this.#free.push(m.bytes);
-      const b = this.#inFlight.get(m.id);
+    const w = new Worker(WORKER_URL);
+    w.on('message', (m: Reply) => {
+      const id = typeof m === 'number' ? m : m.id;
+      const b = this.#inFlight.get(id);
       if (b === undefined) return;
-      this.#inFlight.delete(m.id);
-      this.#settle(b, m, null);
+      this.#inFlight.delete(id);
+      this.#settle(b, typeof m === 'number' ? null : m.error, m, null);
     });
     const fail = (e: unknown) => {
       this.#broken = e;
       const batches = [...this.#inFlight.values()];
       this.#inFlight.clear();
-      for (const b of batches) this.#settle(b, null, e);
+      for (const b of batches) this.#settle(b, null, null, e);
     };
     w.on('error', fail);
     w.on('exit', (code) => {
@@ -285,20 +437,26 @@ export class BatchWriter {
     return w;
   }
 
-  #settle(b: Batch, reply: { results: Int8Array; error: { index: number; code?: string; syscall?: string; message: string } | null } | null, broken: unknown): void {
+  /** Tells the jobs of `b` how they ended: from the worker's results (`reply`), or all failed (`broken`). */
+  #settle(b: Batch, error: WorkerError | null, reply: Reply | null, broken: unknown): void {
     this.#heldBytes -= b.size;
-    const failure =
-      reply?.error != null ? Object.assign(new Error(reply.error.message), { code: reply.error.code, syscall: reply.error.syscall }) : broken;
+    const failure = error !== null ? Object.assign(new Error(error.message), { code: error.code, syscall: error.syscall }) : broken;
+    const results = b.slot.results;
     for (let j = 0; j < b.jobs.length; j++) {
-      const r = reply ? reply.results[j] : 2;
+      const r = reply !== null ? results[j] : 2;
       const job = b.jobs[j]!;
-      if (r === 0) job.resolve('ok');
-      else if (r === 1) job.resolve('exists');
-      else if (r === 4) job.resolve('times');
-      else job.reject(failure ?? new Error('the file writer thread failed'));
+      if (r === 0) job.done('ok');
+      else if (r === 1) job.done('exists');
+      else if (r === 4) job.done('times');
+      else if (r === 5) job.done('skipped');
+      else job.failed(failure ?? new Error('the file writer thread failed'));
     }
+    // The worker is done with the slot (or never got it); its results are read.
+    if (b.slot.bytes.byteLength === this.#options.batchBytes && this.#free.length < this.#options.keepSlots) this.#free.push(b.slot);
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w();
   }
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -52,6 +52,7 @@
  * table succeeded; no fs call takes a path that did not come out of the resolver.
  */
 
+import { BodyCursor } from '../entry/body-cursor.js';
 import type { Entry } from '../entry/entry.js';
 import { escapePath } from '../entry/escape-path.js';
 import { isZoneP2vError, ZoneP2vError, type WarningHandler } from '../errors.js';
@@ -82,11 +83,9 @@ import {
   writevAll,
 } from './fs-ops.js';
 import { chmod as chmodPath } from 'node:fs/promises';
-import { BatchWriter, CHMOD, CHOWN, OP_ATTRS, OP_LINK, OP_MKDIR, OP_SYMLINK, type WriteOutcome } from './batch-writer.js';
+import { BatchWriter, CHMOD, CHOWN, OP_ATTRS, OP_LINK, OP_MKDIR, OP_REWRITE, OP_SYMLINK, type WriteJob, type WriteOutcome } from './batch-writer.js';
 import { FifoMaker } from './make-fifo.js';
 import {
-  componentBounds,
-  componentName,
   describeNode,
   FIFO_NODE,
   FILE_NODE,
@@ -113,7 +112,6 @@ const WRITER_BATCH_BYTES = 1024 * 1024;
 /** Large-file bodies are gathered up to this many bytes per writev. */
 const WRITE_BATCH = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
-const SLASH = Buffer.from('/');
 const ROOT_NAME = Buffer.from('.');
 
 const esc = (b: Buffer): string => escapePath(b);
@@ -181,6 +179,8 @@ interface Identity {
 
 class Sink {
   readonly #destBuf: Buffer;
+  /** The destination and a `/`: what every relative path is joined to. */
+  readonly #destSlash: Buffer;
   readonly #slowPath: boolean;
   readonly #id: Identity;
   readonly #limits: ResolveLimits;
@@ -206,7 +206,11 @@ class Sink {
   readonly #useWriterThread: boolean;
   readonly #writerAfter: number;
   #smallFiles = 0;
-  /** In-flight small-file writes by table key. The promises never reject. */
+  /**
+   * In-flight writes through the thread pool (and writer-thread links) by table key; the
+   * promises never reject. A small file queued for the writer thread is not here: its table
+   * node is its SmallFileJob until the worker answered.
+   */
   readonly #pending = new Map<string, Promise<void>>();
   #inFlight = 0;
   #buffered = 0;
@@ -222,6 +226,7 @@ class Sink {
 
   private constructor(options: ExtractOptions, dest: string, slowPath: boolean, id: Identity, ownersAuto: boolean) {
     this.#destBuf = Buffer.from(dest);
+    this.#destSlash = Buffer.from(dest + '/');
     this.#slowPath = slowPath;
     this.#id = id;
     this.#ownersAuto = ownersAuto;
@@ -317,7 +322,8 @@ class Sink {
         if (r.done) break;
         current = r.value;
         this.#report.entries++;
-        await this.#entry(r.value);
+        const p = this.#entry(r.value);
+        if (p !== undefined) await p;
       }
     } catch (e) {
       error = e;
@@ -351,7 +357,13 @@ class Sink {
     return this.#report;
   }
 
-  async #entry(e: Entry): Promise<void> {
+  /**
+   * One entry. Hot path: a small file, a directory or a symlink whose parents are in the table
+   * is handled synchronously; a promise is returned only when something must be waited for
+   * (body bytes not read yet, a main-thread call, a full writer queue, an earlier write to the
+   * same name).
+   */
+  #entry(e: Entry): Promise<void> | undefined {
     switch (e.type) {
       case 'char-device':
       case 'block-device':
@@ -384,54 +396,94 @@ class Sink {
       this.#event({ kind: 'extracted', path: ROOT_NAME, type: 'directory', size: 0 });
       return;
     }
-    const place = await this.#ensureParents(r);
+    const place = this.#ensureParents(r);
+    if (place instanceof Promise) return place.then((p) => this.#placed(e, r, p));
+    return this.#placed(e, r, place);
+  }
+
+  /** The entry once its parents were walked: waits for an in-flight write to the same name, then writes. */
+  #placed(e: Entry, r: ResolvedPath, place: Place | string): Promise<void> | undefined {
     if (typeof place === 'string') {
       this.#refuse(e, SINK_REFUSED, place);
       return;
     }
-    await this.#settle(r.key);
-    const abs = this.#abs(r.rel);
+    const node = place.parent.children.get(place.name);
+    if (node instanceof SmallFileJob && !node.settled) return this.#settleJob(node).then(() => this.#write(e, r, place));
+    const settling = this.#settle(r.key);
+    if (settling !== undefined) return settling.then(() => this.#write(e, r, place));
+    return this.#write(e, r, place);
+  }
+
+  #write(e: Entry, r: ResolvedPath, place: Place): Promise<void> | undefined {
     switch (e.type) {
       case 'directory':
-        return this.#directory(e, r, place, abs);
+        return this.#directory(e, r, place);
       case 'file':
-        return this.#file(e, r, place, abs, null);
+        return this.#file(e, r, place, null);
       case 'hardlink':
-        return this.#hardlink(e, r, place, abs);
+        return this.#hardlink(e, r, place);
       case 'symlink':
-        return this.#symlink(e, r, place, abs);
+        return this.#symlink(e, r, place);
       case 'fifo':
-        return this.#fifo(e, r, place, abs);
+        return this.#fifo(e, r, place);
     }
+    return;
   }
 
   // ---------------------------------------------------------------- parents
 
   /**
    * Walks the parent components through the table, creating missing ones (implicit
-   * directories). Returns where the entry goes, or a refusal reason.
+   * directories). Returns where the entry goes, or a refusal reason. Hot path: synchronous,
+   * component names sliced from the key string; a promise only when a missing parent must be
+   * made on this thread (before the writer thread starts, or in a non-empty destination,
+   * where what is on disk must be looked at first).
    */
-  async #ensureParents(r: ResolvedPath): Promise<Place | string> {
-    const rel = r.rel;
-    const bounds = componentBounds(rel);
-    let dir: Container = this.#table.root;
-    const last = bounds.length - 2;
-    for (let k = 0; k < last; k += 2) {
-      const name = componentName(rel, bounds[k]!, bounds[k + 1]!);
+  #ensureParents(r: ResolvedPath): Place | string | Promise<Place | string> {
+    return this.#walk(r, this.#table.root, 0, 1);
+  }
+
+  /** The walk from component offset `i` (of depth `depth`) in `dir`. */
+  #walk(r: ResolvedPath, from: Container, i: number, depth: number): Place | string | Promise<Place | string> {
+    const key = r.key;
+    let dir = from;
+    for (let j = key.indexOf('/', i); j !== -1; j = key.indexOf('/', i)) {
+      const name = key.slice(i, j);
       const child: PathNode | undefined = dir.children.get(name);
       if (child === undefined) {
-        const made = await this.#createParent(dir, name, rel.subarray(0, bounds[k + 1]!), k / 2 + 1);
-        if (typeof made === 'string') return made;
-        dir = made;
+        const writer = this.#writer;
+        if (this.#slowPath || writer === null) return this.#walkOn(r, dir, name, j, depth);
+        dir = this.#implicitDir(writer, dir, name, r.rel.subarray(0, j), depth);
       } else if (isContainer(child)) {
         dir = child;
       } else if (child.kind === 'symlink') {
         return `would be written through symlink '${esc(child.rel)}'`;
       } else {
-        return `parent '${esc(rel.subarray(0, bounds[k + 1]!))}' is ${describeNode(child)}, not a directory`;
+        return `parent '${esc(r.rel.subarray(0, j))}' is ${describeNode(child)}, not a directory`;
       }
+      i = j + 1;
+      depth++;
     }
-    return { parent: dir, name: componentName(rel, bounds[last]!, bounds[last + 1]!) };
+    return { parent: dir, name: key.slice(i) };
+  }
+
+  /** Creates the missing parent ending at `j` on this thread, then walks on. */
+  async #walkOn(r: ResolvedPath, dir: Container, name: string, j: number, depth: number): Promise<Place | string> {
+    const made = await this.#createParent(dir, name, r.rel.subarray(0, j), depth);
+    if (typeof made === 'string') return made;
+    return this.#walk(r, made, j + 1, depth + 1);
+  }
+
+  /**
+   * A missing parent in an empty destination, once the writer thread runs: the name is ours;
+   * the writer thread makes it, in order, before anything queued after it.
+   */
+  #implicitDir(writer: BatchWriter, parent: Container, name: string, rel: Buffer, depth: number): DirNode {
+    const dir: DirNode = { kind: 'dir', children: new Map(), rel: Buffer.from(rel), depth, meta: null };
+    this.#queueMkdir(writer, dir, this.#abs(rel), 0o755);
+    parent.children.set(name, dir);
+    this.#report.implicitDirectories++;
+    return dir;
   }
 
   async #createParent(parent: Container, name: string, rel: Buffer, depth: number): Promise<Container | string> {
@@ -440,13 +492,7 @@ class Sink {
       const found = await this.#existing(parent, name, rel, abs);
       if (found !== 'missing') return found;
     } else if (this.#writer !== null) {
-      // Fast path: the name is ours (the destination was empty); the writer thread makes it,
-      // in order, before anything queued after it.
-      const dir: DirNode = { kind: 'dir', children: new Map(), rel: Buffer.from(rel), depth, meta: null };
-      this.#queueMkdir(this.#writer, dir, abs, 0o755);
-      parent.children.set(name, dir);
-      this.#report.implicitDirectories++;
-      return dir;
+      return this.#implicitDir(this.#writer, parent, name, rel, depth);
     }
     try {
       await mkdir(abs, 0o755);
@@ -489,8 +535,9 @@ class Sink {
   /**
    * Makes room at `place` for a non-directory entry: replaces what this run created there
    * (file, FIFO, pending symlink). Returns a refusal reason, or null when the name is free.
+   * Hot path: synchronous when the name is free.
    */
-  async #makeRoom(e: Entry, r: ResolvedPath, place: Place, abs: Buffer): Promise<string | null> {
+  #makeRoom(e: Entry, r: ResolvedPath, place: Place): string | null | Promise<string | null> {
     const node = place.parent.children.get(place.name);
     if (node === undefined) return null;
     switch (node.kind) {
@@ -501,14 +548,7 @@ class Sink {
         return `'${esc(r.rel)}' is ${describeNode(node)}`;
       case 'file':
       case 'fifo':
-        try {
-          await unlink(abs);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.#writeError(err, r.rel, 'replace');
-        }
-        place.parent.children.delete(place.name);
-        this.#replaced(e, r, describeNode(node));
-        return null;
+        return this.#unlinkReplaced(e, r, place, node);
       case 'symlink':
         place.parent.children.delete(place.name);
         this.#replaced(e, r, 'a symlink');
@@ -516,9 +556,24 @@ class Sink {
     }
   }
 
+  async #unlinkReplaced(e: Entry, r: ResolvedPath, place: Place, node: PathNode): Promise<null> {
+    // A main-thread call: whatever the writer thread still has queued (a link to this name)
+    // happens first.
+    await this.#barrier();
+    try {
+      await unlink(this.#abs(r.rel));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.#writeError(err, r.rel, 'replace');
+    }
+    place.parent.children.delete(place.name);
+    this.#replaced(e, r, describeNode(node));
+    return null;
+  }
+
   // ---------------------------------------------------------------- entry kinds
 
-  async #directory(e: Entry, r: ResolvedPath, place: Place, abs: Buffer): Promise<void> {
+  /** Hot path: synchronous once the writer thread runs (the mkdir is queued). */
+  #directory(e: Entry, r: ResolvedPath, place: Place): Promise<void> | undefined {
     let node = place.parent.children.get(place.name);
     if (node !== undefined && node.kind === 'symlink') {
       place.parent.children.delete(place.name);
@@ -539,13 +594,19 @@ class Sink {
     }
     if (!this.#slowPath && this.#writer !== null) {
       const dir: DirNode = { kind: 'dir', children: new Map(), rel: Buffer.from(r.rel), depth: r.depth, meta: metaOf(e) };
-      this.#queueMkdir(this.#writer, dir, abs, (e.mode & 0o777) | 0o700);
+      this.#queueMkdir(this.#writer, dir, this.#abs(r.rel), (e.mode & 0o777) | 0o700);
       place.parent.children.set(place.name, dir);
       this.#dirs.push(dir);
       this.#report.written.directory++;
       this.#event({ kind: 'extracted', path: r.rel, type: 'directory', size: 0 });
       return;
     }
+    return this.#mkdirEntry(e, r, place);
+  }
+
+  /** A directory made on this thread (before the writer thread starts, or in a non-empty destination). */
+  async #mkdirEntry(e: Entry, r: ResolvedPath, place: Place): Promise<void> {
+    const abs = this.#abs(r.rel);
     try {
       await mkdir(abs, (e.mode & 0o777) | 0o700);
     } catch (err) {
@@ -566,54 +627,87 @@ class Sink {
    * A regular file, or the data of a hard link whose target could not be used (`linkWhy`: the
    * reason, reported as a refusal once the data is written as a file of its own).
    */
-  async #file(e: Entry, r: ResolvedPath, place: Place, abs: Buffer, linkWhy: string | null): Promise<void> {
-    const room = await this.#makeRoom(e, r, place, abs);
+  #file(e: Entry, r: ResolvedPath, place: Place, linkWhy: string | null): Promise<void> | undefined {
+    const room = this.#makeRoom(e, r, place);
+    if (room instanceof Promise) return room.then((why) => this.#fileAt(e, r, place, linkWhy, why));
+    return this.#fileAt(e, r, place, linkWhy, room);
+  }
+
+  #fileAt(e: Entry, r: ResolvedPath, place: Place, linkWhy: string | null, room: string | null): Promise<void> | undefined {
     if (room !== null) {
       this.#refuse(e, SINK_REFUSED, linkWhy !== null ? `${linkWhy}; ${room}` : room);
       return;
     }
-    const meta = metaOf(e);
-    if (e.size <= this.#smallLimit) {
-      if (this.#writer === null && this.#useWriterThread && this.#smallFiles++ >= this.#writerAfter) await this.#startWriter();
-      const writer = this.#writer;
-      if (writer !== null) {
-        // Hot path: the body goes straight into the writer thread's batch.
-        await this.#roomFor(writer, abs.length + e.size);
-        const body = writer.begin(abs, e.size);
-        try {
-          await this.#readBodyInto(e, r, body);
-        } catch (err) {
-          writer.abandon();
-          throw err;
-        }
-        place.parent.children.set(place.name, FILE_NODE);
-        const flags = (this.#needChown(meta.uid, meta.gid) ? CHOWN : 0) | (this.#needChmod(meta.mode, meta.mode & 0o777) ? CHMOD : 0);
-        const op = writer.commit(meta.mode, meta.uid, meta.gid, meta.time, flags).then(
-          (outcome) => this.#smallDone(e, r, place, outcome, linkWhy),
-          (err: unknown) => this.#fail(this.#writeError(err, r.rel, 'write')),
-        );
-        this.#trackPending(r.key, op);
-        return;
-      }
-      const data = e.size === 0 ? EMPTY : Buffer.allocUnsafe(e.size);
-      await this.#readBodyInto(e, r, data);
-      await this.#slot(data.length);
-      place.parent.children.set(place.name, FILE_NODE);
-      const op = this.#writeSmall(e, r, place, abs, data, meta, linkWhy);
-      this.#track(r.key, op, data.length);
+    if (e.size > this.#smallLimit) return this.#largeFile(e, r, place, linkWhy);
+    if (this.#writer === null && this.#useWriterThread && this.#smallFiles++ >= this.#writerAfter) {
+      return this.#startWriter().then(() => this.#smallFile(e, r, place, linkWhy));
+    }
+    return this.#smallFile(e, r, place, linkWhy);
+  }
+
+  /** Hot path: the body is copied straight into the writer thread's batch, synchronously when it is buffered. */
+  #smallFile(e: Entry, r: ResolvedPath, place: Place, linkWhy: string | null): Promise<void> | undefined {
+    const writer = this.#writer;
+    if (writer === null) return this.#smallFilePooled(e, r, place, linkWhy);
+    const need = this.#destSlash.length + r.rel.length + e.size;
+    if (writer.heldBytes + need > this.#maxBuffered) return this.#roomFor(writer, need).then(() => this.#toWriter(writer, e, r, place, linkWhy));
+    return this.#toWriter(writer, e, r, place, linkWhy);
+  }
+
+  #toWriter(writer: BatchWriter, e: Entry, r: ResolvedPath, place: Place, linkWhy: string | null): Promise<void> | undefined {
+    const body = writer.begin(this.#destSlash, r.rel, e.size);
+    let reading: Promise<void> | undefined;
+    try {
+      reading = this.#readBodyInto(e, r, body);
+    } catch (err) {
+      writer.abandon();
+      throw err;
+    }
+    if (reading === undefined) {
+      this.#commitSmall(writer, e, r, place, linkWhy);
       return;
     }
+    return reading.then(
+      () => this.#commitSmall(writer, e, r, place, linkWhy),
+      (err: unknown) => {
+        writer.abandon();
+        throw err;
+      },
+    );
+  }
+
+  #commitSmall(writer: BatchWriter, e: Entry, r: ResolvedPath, place: Place, linkWhy: string | null): void {
+    const meta = metaOf(e);
+    const flags = (this.#needChown(meta.uid, meta.gid) ? CHOWN : 0) | (this.#needChmod(meta.mode, meta.mode & 0o777) ? CHMOD : 0);
+    const job = new SmallFileJob(this.#smallSettled, e, r, place, linkWhy);
+    // The job is the name's table node (a file) until the worker answers.
+    place.parent.children.set(place.name, job);
+    job.seq = writer.commit(meta.mode, meta.uid, meta.gid, meta.time, flags, job);
+  }
+
+  /** A small file through the libuv thread pool (before the writer thread starts, or without it). */
+  async #smallFilePooled(e: Entry, r: ResolvedPath, place: Place, linkWhy: string | null): Promise<void> {
+    const data = e.size === 0 ? EMPTY : Buffer.allocUnsafe(e.size);
+    await this.#readBodyInto(e, r, data);
+    await this.#slot(data.length);
+    place.parent.children.set(place.name, FILE_NODE);
+    const op = this.#writeSmall(e, r, place, this.#abs(r.rel), data, metaOf(e), linkWhy);
+    this.#track(r.key, op, data.length);
+  }
+
+  async #largeFile(e: Entry, r: ResolvedPath, place: Place, linkWhy: string | null): Promise<void> {
     await this.#barrier(); // its parents may still be queued for the writer thread
-    const result = await this.#writeLarge(e, r, abs, meta);
+    const result = await this.#writeLarge(e, r, this.#abs(r.rel), metaOf(e));
     if (result === 'exists') {
       this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
       return;
     }
     place.parent.children.set(place.name, FILE_NODE);
-    this.#written(e, r, linkWhy);
+    this.#written(e, r.rel, linkWhy);
   }
 
-  async #hardlink(e: Entry, r: ResolvedPath, place: Place, abs: Buffer): Promise<void> {
+  async #hardlink(e: Entry, r: ResolvedPath, place: Place): Promise<void> {
+    const abs = this.#abs(r.rel);
     const target = e.linkTarget;
     const tr = target && target.length > 0 ? resolvePath(target, this.#limits) : null;
     let why: string | null = null;
@@ -623,7 +717,14 @@ class Sink {
     else if (tr.depth === 0) why = `hard link to '${esc(target)}', the destination root`;
     else {
       await this.#settle(tr.key);
-      const found = this.#table.lookup(tr.rel);
+      let found = this.#table.lookup(tr.key);
+      // The target may still be queued for the writer thread. In an empty destination the
+      // link (and the group's data) are queued behind it, depending on it: the worker skips
+      // them if it found the name taken. Otherwise its outcome is waited for.
+      while (found.ok && found.node instanceof SmallFileJob && !found.node.settled && !this.#queuesLinks(e)) {
+        await this.#settleJob(found.node);
+        found = this.#table.lookup(tr.key);
+      }
       if (!found.ok) {
         why =
           found.blocker?.kind === 'symlink'
@@ -639,7 +740,7 @@ class Sink {
     if (why !== null) {
       if (e.size > 0) {
         // The link group's data (cpio newc puts it on the last link): keep it under this name.
-        await this.#file(e, r, place, abs, why);
+        await this.#file(e, r, place, why);
       } else {
         this.#refuse(e, SINK_REFUSED, why);
       }
@@ -647,28 +748,42 @@ class Sink {
     }
     const t = tr as ResolvedPath;
     const tabs = this.#abs(t.rel);
+    const dep = tnode instanceof SmallFileJob && !tnode.settled ? tnode.seq : -1;
     if (t.key === r.key) {
       // A link to itself: only its data (if any) matters.
-      if (e.size > 0) await this.#rewrite(e, t, tabs);
-      this.#written(e, r, null);
+      if (e.size === 0) this.#written(e, r.rel, null);
+      else if (this.#queuesLinks(e)) void (await this.#queueRewrite(this.#writer!, e, t, tabs, dep)).done.then((ok) => ok && this.#written(e, r.rel, null));
+      else {
+        await this.#rewrite(e, t, tabs);
+        this.#written(e, r.rel, null);
+      }
       return;
     }
-    const room = await this.#makeRoom(e, r, place, abs);
+    const room = await this.#makeRoom(e, r, place);
     if (room !== null) {
       this.#refuse(e, SINK_REFUSED, room);
       return;
     }
-    if (e.size > 0) await this.#rewrite(e, t, tabs);
+    if (e.size > 0) {
+      if (this.#queuesLinks(e)) await this.#queueRewrite(this.#writer!, e, t, tabs, dep);
+      else await this.#rewrite(e, t, tabs);
+    }
     const kind = tnode!.kind === 'fifo' ? FIFO_NODE : FILE_NODE;
     if (this.#writer !== null) {
       place.parent.children.set(place.name, kind);
-      const op = this.#writer.queue(OP_LINK, abs, tabs, 0, 0, 0, 0, 0).then(
+      const op = this.#writer.queue(OP_LINK, abs, tabs, 0, 0, 0, 0, 0, dep).then(
         (outcome) => {
-          if (outcome === 'exists') {
+          if (outcome === 'exists' || outcome === 'skipped') {
             if (place.parent.children.get(place.name) === kind) place.parent.children.delete(place.name);
-            this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
+            this.#refuse(
+              e,
+              outcome === 'exists' ? SINK_EXISTS : SINK_REFUSED,
+              outcome === 'exists'
+                ? `'${esc(r.rel)}' existed before this run; not overwritten`
+                : `hard link to '${esc(target!)}', which existed before this run: not linked${e.size > 0 ? ', its data not written' : ''}`,
+            );
           } else {
-            this.#written(e, r, null);
+            this.#written(e, r.rel, null);
           }
         },
         (err: unknown) => this.#fail(this.#writeError(err, r.rel, 'link')),
@@ -686,10 +801,11 @@ class Sink {
       throw this.#writeError(err, r.rel, 'link');
     }
     place.parent.children.set(place.name, tnode!.kind === 'fifo' ? FIFO_NODE : FILE_NODE);
-    this.#written(e, r, null);
+    this.#written(e, r.rel, null);
   }
 
-  async #symlink(e: Entry, r: ResolvedPath, place: Place, abs: Buffer): Promise<void> {
+  /** Recorded only (created in the final phase); synchronous unless a file must be replaced first. */
+  #symlink(e: Entry, r: ResolvedPath, place: Place): Promise<void> | undefined {
     const target = e.linkTarget;
     if (target === null || target.length === 0) {
       this.#refuse(e, SINK_REFUSED, 'symlink with an empty target');
@@ -703,7 +819,12 @@ class Sink {
       this.#refuse(e, SINK_REFUSED, `symlink target longer than ${PATH_MAX - 1} bytes`);
       return;
     }
-    const room = await this.#makeRoom(e, r, place, abs);
+    const room = this.#makeRoom(e, r, place);
+    if (room instanceof Promise) return room.then((why) => this.#symlinkAt(e, r, place, target, why));
+    return this.#symlinkAt(e, r, place, target, room);
+  }
+
+  #symlinkAt(e: Entry, r: ResolvedPath, place: Place, target: Buffer, room: string | null): undefined {
     if (room !== null) {
       this.#refuse(e, SINK_REFUSED, room);
       return;
@@ -720,10 +841,12 @@ class Sink {
     };
     place.parent.children.set(place.name, node);
     this.#symlinks.push(node);
+    return;
   }
 
-  async #fifo(e: Entry, r: ResolvedPath, place: Place, abs: Buffer): Promise<void> {
-    const room = await this.#makeRoom(e, r, place, abs);
+  async #fifo(e: Entry, r: ResolvedPath, place: Place): Promise<void> {
+    const abs = this.#abs(r.rel);
+    const room = await this.#makeRoom(e, r, place);
     if (room !== null) {
       this.#refuse(e, SINK_REFUSED, room);
       return;
@@ -740,17 +863,38 @@ class Sink {
       return;
     }
     place.parent.children.set(place.name, FIFO_NODE);
-    this.#written(e, r, null);
+    this.#written(e, r.rel, null);
   }
 
   // ---------------------------------------------------------------- writing files
 
   /**
    * Reads a small body into `buf` (exactly its size). A copy: chunk views would pin whole
-   * input chunks while the write waits.
+   * input chunks while the write waits. Hot path: a reader's BodyCursor is copied from the
+   * reader's buffer without a promise (undefined is returned); the rest of the body is awaited
+   * only at a chunk seam.
    */
-  async #readBodyInto(e: Entry, r: ResolvedPath, buf: Buffer): Promise<void> {
+  #readBodyInto(e: Entry, r: ResolvedPath, buf: Buffer): Promise<void> | undefined {
     if (e.size === 0) return;
+    const body = e.body;
+    if (!(body instanceof BodyCursor)) return this.#readIterated(e, r, buf);
+    const got = body.copyBuffered(buf, 0);
+    if (got < e.size) return this.#readRest(body, r, buf, got);
+    if (body.remaining !== 0) throw bodyMismatch(r, e.size);
+    return;
+  }
+
+  async #readRest(body: BodyCursor, r: ResolvedPath, buf: Buffer, got: number): Promise<void> {
+    while (got < buf.length) {
+      if (body.remaining === 0) throw bodyMismatch(r, buf.length);
+      await this.#race(body.waitForData());
+      got += body.copyBuffered(buf, got);
+    }
+    if (body.remaining !== 0) throw bodyMismatch(r, buf.length);
+  }
+
+  /** Any other body (a fixup rule's transform, a directory walk): iterated. */
+  async #readIterated(e: Entry, r: ResolvedPath, buf: Buffer): Promise<void> {
     let off = 0;
     const it = e.body[Symbol.asyncIterator]();
     for (;;) {
@@ -763,22 +907,36 @@ class Sink {
     if (off !== e.size) throw bodyMismatch(r, e.size);
   }
 
-  /** A small file the writer thread answered for. */
-  #smallDone(e: Entry, r: ResolvedPath, place: Place, outcome: WriteOutcome, linkWhy: string | null): void {
-    if (outcome === 'exists') {
+  /** How a small file handed to the writer thread ended (SmallFileJob calls it). */
+  readonly #smallSettled = (job: SmallFileJob, outcome: WriteOutcome | null, error: unknown): void => {
+    const ours = job.parent.children.get(job.name) === job;
+    if (outcome === null) {
+      this.#fail(this.#writeError(error, job.rel, 'write'));
+    } else if (outcome === 'exists') {
       // Existed before the run: never ours, so never replaced later either.
-      if (place.parent.children.get(place.name) === FILE_NODE) place.parent.children.delete(place.name);
-      this.#refuse(e, SINK_EXISTS, `'${esc(r.rel)}' existed before this run; not overwritten`);
-      return;
+      if (ours) job.parent.children.delete(job.name);
+      this.#refuse(job, SINK_EXISTS, `'${esc(job.rel)}' existed before this run; not overwritten`);
+    } else {
+      if (ours) job.parent.children.set(job.name, FILE_NODE);
+      this.#report.bytes += job.size;
+      this.#written(job, job.rel, job.linkWhy);
     }
-    this.#report.bytes += e.size;
-    this.#written(e, r, linkWhy);
+  };
+
+  /** Waits until the writer thread answered for `job` (sending the batch being filled first). */
+  async #settleJob(job: SmallFileJob): Promise<void> {
+    const writer = this.#writer!;
+    while (!job.settled) {
+      writer.flush();
+      await writer.waitForProgress();
+    }
   }
 
   /** Switches small files, directories and links to the writer thread (after the thread-pool writes so far). */
   async #startWriter(): Promise<void> {
     await this.#drain();
-    this.#writer = new BatchWriter({ batchFiles: WRITER_BATCH_FILES, batchBytes: WRITER_BATCH_BYTES });
+    const keepSlots = Math.ceil(this.#maxBuffered / WRITER_BATCH_BYTES) + 1;
+    this.#writer = new BatchWriter({ batchFiles: WRITER_BATCH_FILES, batchBytes: WRITER_BATCH_BYTES, keepSlots });
   }
 
   #queueMkdir(writer: BatchWriter, dir: DirNode, abs: Buffer, mode: number): void {
@@ -832,7 +990,7 @@ class Sink {
         await closeFd(fd);
       }
       this.#report.bytes += data.length;
-      this.#written(e, r, linkWhy);
+      this.#written(e, r.rel, linkWhy);
     } catch (err) {
       this.#fail(this.#writeError(err, r.rel, 'write'));
     }
@@ -886,6 +1044,48 @@ class Sink {
     }
     if (batch.length > 0) await flush();
     if (total !== e.size) throw bodyMismatch(r, e.size);
+  }
+
+  /**
+   * Whether a hard link (and the group's data it carries) is queued for the writer thread
+   * without waiting for its target's write: an empty destination (the target's write can only
+   * find its name taken through outside interference, and then the worker skips what depends
+   * on it), the writer thread running, the data small.
+   */
+  #queuesLinks(e: Entry): boolean {
+    return this.#writer !== null && !this.#slowPath && e.size <= this.#smallLimit;
+  }
+
+  /**
+   * A hard link's body queued for the writer thread as a REWRITE of its target (a regular file
+   * of this run), behind the target's own write. Resolves once the body is in the batch (the
+   * entry stream may move on), with `done`: whether the worker wrote it.
+   */
+  async #queueRewrite(writer: BatchWriter, e: Entry, t: ResolvedPath, tabs: Buffer, dep: number): Promise<{ done: Promise<boolean> }> {
+    const need = tabs.length + e.size;
+    if (writer.heldBytes + need > this.#maxBuffered) await this.#roomFor(writer, need);
+    // The body is read into the batch before the target is truncated (a read error leaves it intact).
+    const region = writer.begin(EMPTY, tabs, e.size);
+    try {
+      await this.#readBodyInto(e, t, region);
+    } catch (err) {
+      writer.abandon();
+      throw err;
+    }
+    const meta = metaOf(e);
+    const flags = CHMOD | (this.#needChown(meta.uid, meta.gid) ? CHOWN : 0);
+    const done = writer.commitPromised(meta.mode, meta.uid, meta.gid, meta.time, flags, OP_REWRITE, dep).then(
+      (outcome) => {
+        if (outcome !== 'ok') return false;
+        this.#report.bytes += e.size;
+        return true;
+      },
+      (err: unknown) => {
+        this.#fail(this.#writeError(err, t.rel, 'write'));
+        return false;
+      },
+    );
+    return { done };
   }
 
   /** Writes a hard link's body into its target (a regular file of this run): the group's data. */
@@ -984,12 +1184,17 @@ class Sink {
     });
   }
 
-  /** Waits for an in-flight write to `key`, if any (sending the writer thread's batch first). */
-  async #settle(key: string): Promise<void> {
+  /**
+   * Waits for an in-flight write to `key` through the thread pool or a writer-thread link, if
+   * any (sending the writer thread's batch first). Hot path: undefined, without hashing the
+   * key, when nothing is in flight that way (the usual case once the writer thread runs).
+   */
+  #settle(key: string): Promise<void> | undefined {
+    if (this.#pending.size === 0) return;
     const op = this.#pending.get(key);
     if (op === undefined) return;
     this.#writer?.flush();
-    await op;
+    return op;
   }
 
   async #drain(): Promise<void> {
@@ -1030,7 +1235,7 @@ class Sink {
 
   /** Checks a pending symlink's parents and hands it to the writer thread (see #createSymlink). */
   #queueSymlink(writer: BatchWriter, node: SymlinkNode): void {
-    const found = this.#table.lookup(node.rel);
+    const found = this.#table.lookup(node.rel.toString('latin1'));
     if (!found.ok || found.node !== node) {
       node.parent.children.delete(node.name);
       this.#refuseRaw(node.raw, 'symlink', SINK_REFUSED, `would be created through a path that is not a directory of this run`);
@@ -1072,7 +1277,7 @@ class Sink {
     // Every parent must still be a directory of the table (it was when the symlink was recorded,
     // and directories are never replaced; walked again so that no symlink is ever made through
     // another).
-    const found = this.#table.lookup(node.rel);
+    const found = this.#table.lookup(node.rel.toString('latin1'));
     if (!found.ok || found.node !== node) {
       node.parent.children.delete(node.name);
       this.#refuseRaw(node.raw, 'symlink', SINK_REFUSED, `would be created through a path that is not a directory of this run`);
@@ -1119,7 +1324,7 @@ class Sink {
 
   // ---------------------------------------------------------------- reporting
 
-  #refuse(e: Entry, code: RefusalCode, reason: string): void {
+  #refuse(e: Outcome, code: RefusalCode, reason: string): void {
     this.#refuseRaw(e.path, e.type, code, reason);
   }
 
@@ -1130,15 +1335,15 @@ class Sink {
     this.#event({ kind: 'refused', ...refusal });
   }
 
-  #written(e: Entry, r: ResolvedPath, linkWhy: string | null): void {
+  #written(e: Outcome, rel: Buffer, linkWhy: string | null): void {
     if (linkWhy !== null) {
       this.#report.written.file++;
       this.#refuse(e, SINK_REFUSED, `${linkWhy}; its data was written as a separate file`);
-      this.#event({ kind: 'extracted', path: r.rel, type: 'file', size: e.size });
+      this.#event({ kind: 'extracted', path: rel, type: 'file', size: e.size });
       return;
     }
     this.#report.written[e.type as 'file' | 'hardlink' | 'fifo']++;
-    this.#event({ kind: 'extracted', path: r.rel, type: e.type, size: e.size });
+    this.#event({ kind: 'extracted', path: rel, type: e.type, size: e.size });
   }
 
   #replaced(e: Entry, r: ResolvedPath, previous: string): void {
@@ -1161,7 +1366,7 @@ class Sink {
   // ---------------------------------------------------------------- errors, abort
 
   #abs(rel: Buffer): Buffer {
-    return Buffer.concat([this.#destBuf, SLASH, rel]);
+    return Buffer.concat([this.#destSlash, rel]);
   }
 
   #writeError(err: unknown, rel: Buffer, what: string): ZoneP2vError {
@@ -1217,9 +1422,7 @@ class Sink {
    * (each race leaves a reaction on the never-settling promise).
    */
   #race<T>(read: Promise<T>): Promise<T> {
-    const p = read.catch((e: unknown) => {
-      throw isZoneP2vError(e) ? e : new ZoneP2vError('IO_READ', `input: read error (${errnoText(e)})`, { layer: 'input', cause: e });
-    });
+    const p = read.then(undefined, asReadError);
     const signal = this.#signal;
     if (signal === undefined) return p;
     if (signal.aborted) {
@@ -1230,18 +1433,11 @@ class Sink {
       this.#abortListening = true;
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
+    // Hot path (once per entry): no per-read closures beyond the executor. A stale #abortRead
+    // (its read already settled) is harmless: rejecting a settled promise does nothing.
     return new Promise<T>((resolve, reject) => {
       this.#abortRead = reject;
-      p.then(
-        (v) => {
-          this.#abortRead = null;
-          resolve(v);
-        },
-        (e: unknown) => {
-          this.#abortRead = null;
-          reject(e);
-        },
-      );
+      p.then(resolve, reject);
     });
   }
 
@@ -1258,6 +1454,11 @@ class Sink {
   }
 }
 
+/** A failed read from the entry stream: IO_READ unless it is already a ZoneP2vError. */
+function asReadError(e: unknown): never {
+  throw isZoneP2vError(e) ? e : new ZoneP2vError('IO_READ', `input: read error (${errnoText(e)})`, { layer: 'input', cause: e });
+}
+
 function metaOf(e: Entry): FileMeta {
   const nsec = e.mtimeNsec ?? 0;
   const time = nsec > 0 && e.mtime >= 0 ? e.mtime + (Math.floor(nsec / 1000) + 0.5) / 1e6 : e.mtime;
@@ -1266,4 +1467,59 @@ function metaOf(e: Entry): FileMeta {
 
 function bodyMismatch(r: ResolvedPath, size: number): ZoneP2vError {
   return new ZoneP2vError('ENTRY_INVALID', `${LAYER}: the body of '${esc(r.rel)}' does not have the ${size} bytes its header announced`, { layer: LAYER, path: r.rel });
+}
+
+/** What outcome reporting needs of an entry (an Entry, or the job that wrote it). */
+interface Outcome {
+  path: Buffer;
+  type: Entry['type'];
+  size: number;
+}
+
+/**
+ * A small file queued for the writer thread, and the table node of its name (a file) until the
+ * worker answered: what its outcome needs, kept instead of the Entry (whose body cursor and
+ * extras would otherwise live on until the batch is answered). Hot path: the one allocation
+ * of bookkeeping per file, in place of a promise chain and a map of in-flight names.
+ */
+class SmallFileJob implements WriteJob, Outcome {
+  readonly kind = 'file' as const;
+  readonly path: Buffer;
+  readonly type: Entry['type'];
+  readonly size: number;
+  readonly rel: Buffer;
+  readonly parent: Container;
+  readonly name: string;
+  readonly linkWhy: string | null;
+  /** The writer's sequence number of the job (what a queued hard link depends on). */
+  seq = -1;
+  settled = false;
+  readonly #onSettled: (job: SmallFileJob, outcome: WriteOutcome | null, error: unknown) => void;
+
+  constructor(
+    onSettled: (job: SmallFileJob, outcome: WriteOutcome | null, error: unknown) => void,
+    e: Entry,
+    r: ResolvedPath,
+    place: Place,
+    linkWhy: string | null,
+  ) {
+    this.#onSettled = onSettled;
+    this.path = e.path;
+    this.type = e.type;
+    this.size = e.size;
+    this.rel = r.rel;
+    this.parent = place.parent;
+    this.name = place.name;
+    this.linkWhy = linkWhy;
+  }
+
+  done(outcome: WriteOutcome): void {
+    this.settled = true;
+    this.#onSettled(this, outcome, null);
+  }
+
+  failed(error: unknown): void {
+    this.settled = true;
+    this.#onSettled(this, null, error);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The path table: everything this run created (or, with allowNonEmpty, found and verified with
  * lstat), as a tree of nodes keyed by component (bytes as latin1: one char per byte, so distinct
- * byte names stay distinct). It is the sink's view of the destination: every entry walks its
+ * byte names stay distinct; components are sliced out of the resolver's key string, so a walk
+ * makes no native call). It is the sink's view of the destination: every entry walks its
  * parent components through it, and the answer decides whether the entry may be written.
  *
  * A tree rather than a map of full paths: walking a path of depth d costs d lookups of short
@@ -15,7 +16,9 @@
  *   existing-dir  existed before the run (allowNonEmpty); verified to be a real directory;
  *                 used as a parent, never modified.
  *   file          a regular file this run created (including every name of a hard-link group);
- *                 a later non-directory entry at the same path unlinks and replaces it.
+ *                 a later non-directory entry at the same path unlinks and replaces it. While
+ *                 the writer thread has not answered for it, the node is the sink's job object
+ *                 (kind 'file'), so that whoever needs the file on disk can wait for it.
  *   fifo          a FIFO this run created; replaced like a file, never opened.
  *   symlink       a PENDING symlink: recorded, created only in the final phase, so during the
  *                 main phase no symlink of this run exists on disk. A path below it is refused.
@@ -99,23 +102,6 @@ export function describeNode(node: PathNode): string {
   }
 }
 
-/** Offsets of the components of a normalized path, as [start, end) pairs. */
-export function componentBounds(rel: Buffer): number[] {
-  const out: number[] = [];
-  let i = 0;
-  while (i < rel.length) {
-    let j = rel.indexOf(0x2f, i);
-    if (j === -1) j = rel.length;
-    out.push(i, j);
-    i = j + 1;
-  }
-  return out;
-}
-
-export function componentName(rel: Buffer, start: number, end: number): string {
-  return rel.toString('latin1', start, end);
-}
-
 export type Lookup =
   | { ok: true; parent: Container; name: string; node: PathNode | undefined }
   /** A parent component is missing (index of its end offset) or not a directory. */
@@ -124,17 +110,21 @@ export type Lookup =
 export class PathTable {
   readonly root: RootNode = { kind: 'root', children: new Map() };
 
-  /** Walks `rel` (non-empty, normalized) without creating anything. */
-  lookup(rel: Buffer): Lookup {
-    const bounds = componentBounds(rel);
+  /**
+   * Walks a normalized path (non-empty; given as its key, the latin1 string of its bytes)
+   * without creating anything. `missingAt` is the end offset of the first parent component
+   * that is missing or not a directory.
+   */
+  lookup(key: string): Lookup {
     let dir: Container = this.root;
-    const last = bounds.length - 2;
-    for (let k = 0; k < last; k += 2) {
-      const child: PathNode | undefined = dir.children.get(componentName(rel, bounds[k]!, bounds[k + 1]!));
-      if (!isContainer(child)) return { ok: false, missingAt: bounds[k + 1]!, blocker: child };
+    let i = 0;
+    for (let j = key.indexOf('/'); j !== -1; j = key.indexOf('/', i)) {
+      const child: PathNode | undefined = dir.children.get(key.slice(i, j));
+      if (!isContainer(child)) return { ok: false, missingAt: j, blocker: child };
       dir = child;
+      i = j + 1;
     }
-    const name = componentName(rel, bounds[last]!, bounds[last + 1]!);
+    const name = key.slice(i);
     return { ok: true, parent: dir, name, node: dir.children.get(name) };
   }
 }

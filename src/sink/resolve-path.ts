@@ -19,8 +19,9 @@
  * Backslashes, drive letters (`C:`), NFC/NFD spellings and case are plain bytes on the Unix file
  * systems this writes to: `..\x` is one component named `..\x`. They are written byte-exact.
  *
- * Hot path: one native indexOf for NUL, one pass of native indexOf over the slashes; no copy
- * when the path is already normal (the usual case for tar and cpio members).
+ * Hot path: one native indexOf for NUL and one conversion to a latin1 string, then string
+ * indexOf over the slashes; no copy when the path is normal apart from a leading `./` or `/`
+ * and a trailing `/` (the usual case for tar and cpio members).
  */
 
 export const NAME_MAX = 255;
@@ -63,44 +64,54 @@ export function resolvePath(raw: Buffer, limits: ResolveLimits): Resolution {
   const n = raw.length;
   if (n === 0) return refuse('PATH_INVALID', 'empty name');
   if (raw.indexOf(0) !== -1) return refuse('PATH_INVALID', 'name contains a NUL byte');
-  const rerooted = raw[0] === SLASH;
-  let clean = true;
-  // Start and end offsets of the kept components, in pairs.
-  const bounds: number[] = [];
+  // One native call; the rest is string work, whose offsets are byte offsets (latin1: one
+  // char per byte). The table key is a slice of this string.
+  const s = raw.toString('latin1');
+  const rerooted = s.charCodeAt(0) === SLASH;
+  let depth = 0;
+  let first = 0; // start of the first kept component
+  let end = 0; // end of the last kept component
+  let gaps = false; // a dropped component (`//`, `/./`) between two kept ones
   let i = 0;
   while (i <= n) {
-    let j = raw.indexOf(SLASH, i);
+    let j = s.indexOf('/', i);
     if (j === -1) j = n;
     const len = j - i;
-    if (len === 0 || (len === 1 && raw[i] === DOT)) {
-      clean = false; // `//`, a leading or trailing `/`, or `.`: dropped
-    } else if (len === 2 && raw[i] === DOT && raw[i + 1] === DOT) {
+    if (len === 0 || (len === 1 && s.charCodeAt(i) === DOT)) {
+      // `//`, a leading or trailing `/`, or `.`: dropped
+    } else if (len === 2 && s.charCodeAt(i) === DOT && s.charCodeAt(i + 1) === DOT) {
       return refuse('PATH_INVALID', "name contains a '..' component");
     } else {
       if (len > NAME_MAX) return refuse('PATH_INVALID', `a name component is longer than ${NAME_MAX} bytes`);
-      if (bounds.length / 2 >= limits.maxDepth) return refuse('LIMIT_DEPTH', `more than ${limits.maxDepth} path components`);
-      bounds.push(i, j);
+      if (depth >= limits.maxDepth) return refuse('LIMIT_DEPTH', `more than ${limits.maxDepth} path components`);
+      if (depth === 0) first = i;
+      else if (i !== end + 1) gaps = true;
+      end = j;
+      depth++;
     }
     i = j + 1;
   }
   let rel: Buffer;
-  if (clean) {
-    rel = raw;
-  } else if (bounds.length === 0) {
+  let key: string;
+  if (depth === 0) {
     rel = EMPTY;
+    key = '';
+  } else if (!gaps) {
+    // The usual case (`./usr/bin/ls`, `usr/bin/`): one view, no copy; the name itself when clean.
+    rel = first === 0 && end === n ? raw : raw.subarray(first, end);
+    key = first === 0 && end === n ? s : s.slice(first, end);
   } else {
-    const parts: Buffer[] = [];
-    for (let k = 0; k < bounds.length; k += 2) {
-      if (k > 0) parts.push(SLASH_BUF);
-      parts.push(raw.subarray(bounds[k]!, bounds[k + 1]!));
-    }
-    rel = Buffer.concat(parts);
+    key = s
+      .slice(first, end)
+      .split('/')
+      .filter((c) => c.length > 0 && c !== '.')
+      .join('/');
+    rel = Buffer.from(key, 'latin1');
   }
   if (rel.length > limits.maxBytes) {
     return refuse('PATH_INVALID', `name longer than ${limits.maxBytes} bytes (PATH_MAX once joined to the destination)`);
   }
-  return { ok: true, rel, key: rel.toString('latin1'), depth: bounds.length / 2, rerooted };
+  return { ok: true, rel, key, depth, rerooted };
 }
 
 const EMPTY = Buffer.alloc(0);
-const SLASH_BUF = Buffer.from('/');

@@ -15,11 +15,10 @@
  *   ENTRY   Type from mode & S_IFMT; a symlink target is read whole into linkTarget (size 0,
  *           empty body); hard links are grouped by (dev, ino) for regular files with nlink > 1
  *           only (formats.md §3.5): the first member is a 'file', later ones 'hardlink' to its
- *           path, each with its own header size and body. The body is a LazyBody: a BodyCursor
- *           made when the consumer iterates it (Solaris sparse: a BodyCursor behind the hole
- *           expander).
+ *           path, each with its own header size and body. The body is a BodyCursor
+ *           (Solaris sparse: a BodyCursor behind the hole expander).
  *   DATA    When the consumer asks for the next entry: the unread body is skipped (through the
- *           crc sum for crc archives; BodyCursor.finish() once a cursor exists), then the data
+ *           crc sum for crc archives; synchronously when it is buffered), then the data
  *           padding.
  *
  * Invariants: at HEADER the source sits on a record start; padding is measured from the
@@ -27,12 +26,13 @@
  * record, except that odc and afio headers may alternate (afio writes both).
  *
  * Hot path: an OS image is ~100,000 small records. Per record: a few synchronous buffer
- * checks, a byte-loop header decode, one path copy, the Entry and its LazyBody. No awaits
+ * checks, a byte-loop header decode, one path copy, the Entry and its BodyCursor. No awaits
  * unless the buffer runs dry or the consumer reads a body, no regular expressions, no
  * per-record closures. Uses ByteSource.peekChunk to look at a header without copying.
  */
 
 import { EMPTY_BODY, BodyCursor } from '../../entry/body-cursor.js';
+import { EntryIterator, type EntrySource } from '../../entry/entry-iterator.js';
 import { typeFromMode, type Entry, type EntryExtra, type EntryType } from '../../entry/entry.js';
 import { escapePath } from '../../entry/escape-path.js';
 import { ZoneP2vError, formatError } from '../../errors.js';
@@ -135,230 +135,293 @@ function truncated(layer: string, what: string, partEnd: number, record: number,
   );
 }
 
-async function* readCpio(
-  src: ByteSource,
-  stats: ReaderStats,
-  options: FormatReadOptions,
-): AsyncGenerator<Entry> {
-  const maxMeta = options.maxMetaSize ?? DEFAULT_MAX_META_SIZE;
-  const signal = options.signal;
-  const start = src.position;
-  const hdr = new CpioHeader();
-  const links = new Map<string, LinkGroup>();
-  let archiveFamily: CpioVariant | null = null;
+function readCpio(src: ByteSource, stats: ReaderStats, options: FormatReadOptions): AsyncGenerator<Entry> {
+  return new EntryIterator(new CpioReader(src, stats, options));
+}
+
+/**
+ * One archive being read (see the file comment). Hot path: next() handles the usual record (a
+ * buffered header and name, a file or directory) without waiting; meta records, symlink
+ * targets and sparse files have methods of their own, so that the hot function stays small
+ * for the optimizing compiler (one large generator was compiled three times per run, ~50 ms
+ * each, as rare branches deoptimized it).
+ */
+class CpioReader implements EntrySource {
+  readonly #src: ByteSource;
+  readonly #stats: ReaderStats;
+  readonly #maxMeta: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onWarning: FormatReadOptions['onWarning'];
+  readonly #start: number;
+  readonly #hdr = new CpioHeader();
+  readonly #links = new Map<string, LinkGroup>();
+  #archiveFamily: CpioVariant | null = null;
   /** Variant of the previous record (names the layer of boundary errors). */
-  let lastVariant: CpioVariant | null = null;
-  let pendingAcl: string | undefined;
+  #lastVariant: CpioVariant | null = null;
+  #pendingAcl: string | undefined;
+
+  // The data of the entry handed out last: skipped (and padded) when the next one is asked for.
+  #cursor: BodyCursor | null = null;
+  #sparseCursor: BodyCursor | null = null;
+  #dataLayer = '';
+  #dataAlign = 1;
+  #dataRecord = 0;
 
   // crc verification state for the one body in flight (one closure for the whole archive).
-  let crcSum = 0;
-  let crcLeft = 0;
-  let crcExpected = 0;
-  let crcPath: Buffer = Buffer.alloc(0);
-  let crcOffset = 0;
-  let crcError: ZoneP2vError | null = null;
-  const onCrcData = (chunk: Buffer): void => {
-    crcSum = (crcSum + byteSum(chunk)) % 0x100000000;
-    crcLeft -= chunk.length;
-    if (crcLeft === 0 && crcSum !== crcExpected) {
-      crcError = formatError(
+  #crcSum = 0;
+  #crcLeft = 0;
+  #crcExpected = 0;
+  #crcPath: Buffer = Buffer.alloc(0);
+  #crcOffset = 0;
+  #crcError: ZoneP2vError | null = null;
+  readonly #onCrcData = (chunk: Buffer): void => {
+    this.#crcSum = (this.#crcSum + byteSum(chunk)) % 0x100000000;
+    this.#crcLeft -= chunk.length;
+    if (this.#crcLeft === 0 && this.#crcSum !== this.#crcExpected) {
+      this.#crcError = formatError(
         'FORMAT_CHECKSUM',
         LAYER.crc,
-        `checksum mismatch for '${escapePath(crcPath)}' (header ${hex32(crcExpected)}, data sums to ${hex32(crcSum)})`,
-        crcOffset,
+        `checksum mismatch for '${escapePath(this.#crcPath)}' (header ${hex32(this.#crcExpected)}, data sums to ${hex32(this.#crcSum)})`,
+        this.#crcOffset,
         'the archive is corrupt',
-        { path: crcPath },
+        { path: this.#crcPath },
       );
-      throw crcError;
+      throw this.#crcError;
     }
   };
 
-  /** Skips `pad` bytes of padding (data or name) that must be present. */
-  const skipPad = (pad: number, layer: string, what: string, record: number): Promise<void> | void => {
-    if (pad === 0) return;
-    if (src.buffered >= pad) {
-      src.take(pad);
-      return;
-    }
-    return src.fill(pad).then((n) => {
-      if (n < pad) throw truncated(layer, what, src.position + pad, record, src);
-      src.take(pad);
-    });
-  };
+  constructor(src: ByteSource, stats: ReaderStats, options: FormatReadOptions) {
+    this.#src = src;
+    this.#stats = stats;
+    this.#maxMeta = options.maxMetaSize ?? DEFAULT_MAX_META_SIZE;
+    this.#signal = options.signal;
+    this.#onWarning = options.onWarning;
+    this.#start = src.position;
+  }
 
-  /** Reads exactly `n` bytes (n <= maxMeta, checked by the caller) as a fresh buffer. */
-  const readWhole = async (n: number, layer: string, what: string, record: number): Promise<Buffer> => {
-    if (src.buffered < n) await src.fill(n);
-    if (src.buffered < n) throw truncated(layer, what, src.position + n, record, src);
-    return Buffer.from(src.take(n));
-  };
+  /** Nothing to add at the end: the trailer (or its absence) was handled by next(). */
+  end(): void {}
 
-  /** A record body kept in memory (ACL text, symlink target): refused past the meta limit first. */
-  const readMetaBody = async (n: number, layer: string, what: string, record: number, path: Buffer, hint: string): Promise<Buffer> => {
-    if (n > maxMeta) {
-      throw formatError('LIMIT_META_SIZE', layer, `${what} of ${n} bytes for '${escapePath(path)}' exceeds the limit of ${maxMeta} bytes`, record, hint, { path });
-    }
-    return readWhole(n, layer, what, record);
-  };
+  close(): void {}
 
   /**
    * Hot path: the unread bytes from the current position, at least `n` of them (the caller has
    * buffered them). Zero copy when the first chunk holds them, as it does but at chunk seams.
    */
-  const view = (n: number): Buffer => {
-    const c = src.peekChunk();
-    return c !== null && c.length >= n ? c : src.peek(n);
-  };
+  #view(n: number): Buffer {
+    const c = this.#src.peekChunk();
+    return c !== null && c.length >= n ? c : this.#src.peek(n);
+  }
 
-  for (;;) {
-    if (signal?.aborted) {
-      throw new ZoneP2vError('ABORTED', 'cpio: reading was aborted', { layer: 'cpio', severity: 'fatal' });
+  /** The next entry, or null at the end of the archive. Hot path. */
+  async next(): Promise<Entry | null> {
+    const src = this.#src;
+    const start = this.#start;
+    if (this.#dataLayer !== '') {
+      const done = this.#finishData();
+      if (done !== undefined) await done;
     }
-    const record = src.position;
-    stats.bytesRead = record - start;
-
-    // ---- HEADER -----------------------------------------------------------------------------
-    let avail = src.buffered;
-    if (avail < 6) avail = await src.fill(6);
-    const famLayer = lastVariant === null ? 'cpio' : LAYER[lastVariant];
-    if (avail === 0) {
-      options.onWarning(
-        formatError(
-          'FORMAT_WARNING',
-          famLayer,
-          'no TRAILER!!! record',
-          record,
-          'the archive ends at a record boundary without its end marker; it may be incomplete',
-          { severity: 'warning' },
-        ),
-      );
-      return;
-    }
-    let h = view(Math.min(avail, 6));
-    const v = variantOfMagic(h);
-    if (v === null) {
-      if (avail < 6 && isMagicPrefix(h.subarray(0, avail))) {
-        const least = h[0] === 0x30 ? ODC.size : BIN.size; // the smallest header it can be
-        throw truncated(famLayer, 'header', record + least, record, src);
+    for (;;) {
+      if (this.#signal?.aborted) {
+        throw new ZoneP2vError('ABORTED', 'cpio: reading was aborted', { layer: 'cpio', severity: 'fatal' });
       }
-      throw formatError(
-        'FORMAT_CORRUPT',
-        famLayer,
-        'bad header magic',
-        record,
-        'the archive is corrupt or truncated',
-      );
-    }
-    if (archiveFamily === null) {
-      archiveFamily = family(v);
-      stats.variant = v;
-    } else if (family(v) !== archiveFamily) {
-      throw formatError(
-        'FORMAT_CORRUPT',
-        famLayer,
-        `bad header magic (a ${v} header in a ${archiveFamily} archive)`,
-        record,
-        'the archive is corrupt or truncated',
-      );
-    } else if (v === 'afio') {
-      stats.variant = 'afio';
-    }
-    lastVariant = v;
-    const layer = LAYER[v];
-    const hs = headerSizeOf(v);
-    if (avail < hs) avail = await src.fill(hs);
-    if (avail < hs) throw truncated(layer, 'header', record + hs, record, src);
-    if (h.length < hs) h = view(hs);
-    const bad = decodeHeader(h, v, hdr);
-    if (bad !== null) {
-      throw formatError('FORMAT_CORRUPT', layer, `bad header field '${bad}'`, record + fieldOffset(v, bad));
-    }
+      const record = src.position;
+      this.#stats.bytesRead = record - start;
 
-    // ---- NAME -------------------------------------------------------------------------------
-    const namesize = hdr.namesize;
-    if (namesize === 0) {
-      throw formatError(
-        'FORMAT_CORRUPT',
-        layer,
-        'bad name size 0',
-        record + fieldOffset(v, 'namesize'),
-        'the archive is corrupt',
-      );
+      // ---- HEADER -----------------------------------------------------------------------------
+      let avail = src.buffered;
+      if (avail < 6) avail = await src.fill(6);
+      const lastVariant = this.#lastVariant;
+      const famLayer = lastVariant === null ? 'cpio' : LAYER[lastVariant];
+      if (avail === 0) {
+        this.#onWarning(
+          formatError(
+            'FORMAT_WARNING',
+            famLayer,
+            'no TRAILER!!! record',
+            record,
+            'the archive ends at a record boundary without its end marker; it may be incomplete',
+            { severity: 'warning' },
+          ),
+        );
+        return null;
+      }
+      let h = this.#view(Math.min(avail, 6));
+      const v = variantOfMagic(h);
+      if (v === null) throw this.#badMagic(h, avail, famLayer, record);
+      if (this.#archiveFamily === null) {
+        this.#archiveFamily = family(v);
+        this.#stats.variant = v;
+      } else if (family(v) !== this.#archiveFamily) {
+        throw formatError(
+          'FORMAT_CORRUPT',
+          famLayer,
+          `bad header magic (a ${v} header in a ${this.#archiveFamily} archive)`,
+          record,
+          'the archive is corrupt or truncated',
+        );
+      } else if (v === 'afio') {
+        this.#stats.variant = 'afio';
+      }
+      this.#lastVariant = v;
+      const layer = LAYER[v];
+      const hs = headerSizeOf(v);
+      if (avail < hs) avail = await src.fill(hs);
+      if (avail < hs) throw truncated(layer, 'header', record + hs, record, src);
+      if (h.length < hs) h = this.#view(hs);
+      const hdr = this.#hdr;
+      const bad = decodeHeader(h, v, hdr);
+      if (bad !== null) {
+        throw formatError('FORMAT_CORRUPT', layer, `bad header field '${bad}'`, record + fieldOffset(v, bad));
+      }
+
+      // ---- NAME -------------------------------------------------------------------------------
+      const namesize = hdr.namesize;
+      if (namesize === 0 || namesize > this.#maxMeta || hdr.xsize !== 0) throw this.#badName(v, layer, record);
+      const align = ALIGN[v];
+      const nameEnd = hs + namesize;
+      const padded = nameEnd + padAt(record - start + nameEnd, align);
+      if (avail < padded) avail = await src.fill(padded);
+      if (avail < nameEnd) throw truncated(layer, 'name', record + nameEnd, record, src);
+      if (h.length < nameEnd) h = this.#view(avail < padded ? nameEnd : padded);
+      let nameLen = 0;
+      while (nameLen < namesize && h[hs + nameLen] !== 0) nameLen++;
+      if (nameLen === 10 && isTrailer(h, hs)) {
+        // End of archive: take the name (and its padding when present); never read further.
+        src.take(Math.min(avail, padded));
+        this.#stats.bytesRead = src.position - start;
+        return null;
+      }
+      if (avail < padded) throw truncated(layer, 'name padding', record + padded, record, src);
+      // A copy: an entry's path must not pin the 1 MiB chunk it was read from.
+      // (A byte loop: Buffer#copy costs more than the copy itself for names this short.)
+      const path = Buffer.allocUnsafe(nameLen);
+      for (let i = 0; i < nameLen; i++) path[i] = h[hs + i]!;
+      src.take(padded);
+
+      // ---- META -------------------------------------------------------------------------------
+      const fmt = hdr.mode & S_IFMT;
+      if (fmt === XATTR_CPIO_MODE || hdr.mode === SECMODE) {
+        await this.#metaRecord(v, layer, record, path);
+        continue;
+      }
+
+      // ---- ENTRY ------------------------------------------------------------------------------
+      const e = this.#entry(v, layer, record, path);
+      return e instanceof Promise ? await e : e;
     }
-    if (namesize > maxMeta) {
-      throw formatError(
+  }
+
+  /** FORMAT_TRUNCATED for a partial magic at the end of the stream, FORMAT_CORRUPT otherwise. */
+  #badMagic(h: Buffer, avail: number, famLayer: string, record: number): ZoneP2vError {
+    if (avail < 6 && isMagicPrefix(h.subarray(0, avail))) {
+      const least = h[0] === 0x30 ? ODC.size : BIN.size; // the smallest header it can be
+      return truncated(famLayer, 'header', record + least, record, this.#src);
+    }
+    return formatError('FORMAT_CORRUPT', famLayer, 'bad header magic', record, 'the archive is corrupt or truncated');
+  }
+
+  /** The error for a name size of 0, a name size past the limit, or an afio extension. */
+  #badName(v: CpioVariant, layer: string, record: number): ZoneP2vError {
+    const hdr = this.#hdr;
+    if (hdr.namesize === 0) {
+      return formatError('FORMAT_CORRUPT', layer, 'bad name size 0', record + fieldOffset(v, 'namesize'), 'the archive is corrupt');
+    }
+    if (hdr.namesize > this.#maxMeta) {
+      return formatError(
         'LIMIT_META_SIZE',
         layer,
-        `name size ${namesize} exceeds the limit of ${maxMeta} bytes`,
+        `name size ${hdr.namesize} exceeds the limit of ${this.#maxMeta} bytes`,
         record + fieldOffset(v, 'namesize'),
         'the archive is corrupt; raise maxMetaSize if such names are genuine',
       );
     }
-    if (hdr.xsize !== 0) {
-      throw formatError(
-        'FORMAT_UNSUPPORTED',
-        layer,
-        `afio extension of ${hdr.xsize} bytes is not supported`,
-        record + fieldOffset(v, 'xsize'),
-      );
-    }
-    const align = ALIGN[v];
-    const nameEnd = hs + namesize;
-    const rel = record - start;
-    const padded = nameEnd + padAt(rel + nameEnd, align);
-    if (avail < padded) avail = await src.fill(padded);
-    if (avail < nameEnd) throw truncated(layer, 'name', record + nameEnd, record, src);
-    if (h.length < nameEnd) h = view(avail < padded ? nameEnd : padded);
-    let nameLen = 0;
-    while (nameLen < namesize && h[hs + nameLen] !== 0) nameLen++;
-    if (nameLen === 10) {
-      let trailer = true;
-      for (let i = 0; i < 10; i++) {
-        if (h[hs + i] !== TRAILER[i]) {
-          trailer = false;
-          break;
-        }
-      }
-      if (trailer) {
-        // End of archive: take the name (and its padding when present); never read further.
-        src.take(Math.min(avail, padded));
-        stats.bytesRead = src.position - start;
+    return formatError('FORMAT_UNSUPPORTED', layer, `afio extension of ${hdr.xsize} bytes is not supported`, record + fieldOffset(v, 'xsize'));
+  }
+
+  /**
+   * The data of the entry handed out last: the unread body is skipped (through the crc sum for
+   * crc archives), then the data padding. Hot path: synchronous (undefined) when the body was
+   * read or is buffered.
+   */
+  #finishData(): Promise<void> | undefined {
+    const cursor = this.#cursor;
+    if (this.#sparseCursor === null && (cursor === null || cursor.finishBuffered())) {
+      this.#cursor = null;
+      if (this.#crcError !== null) throw this.#crcError;
+      const pad = padAt(this.#src.position - this.#start, this.#dataAlign);
+      if (pad === 0 || this.#src.buffered >= pad) {
+        this.#src.drop(pad);
+        this.#dataLayer = '';
         return;
       }
     }
-    if (avail < padded) throw truncated(layer, 'name padding', record + padded, record, src);
-    // A copy: an entry's path must not pin the 1 MiB chunk it was read from.
-    // (A byte loop: Buffer#copy costs more than the copy itself for names this short.)
-    const path = Buffer.allocUnsafe(nameLen);
-    for (let i = 0; i < nameLen; i++) path[i] = h[hs + i]!;
-    src.take(padded);
+    return this.#finishDataAsync();
+  }
 
-    // ---- META -------------------------------------------------------------------------------
+  async #finishDataAsync(): Promise<void> {
+    if (this.#sparseCursor !== null) await this.#sparseCursor.finish();
+    this.#sparseCursor = null;
+    if (this.#cursor !== null && !this.#cursor.finishBuffered()) await this.#cursor.finish();
+    this.#cursor = null;
+    if (this.#crcError !== null) throw this.#crcError;
+    const layer = this.#dataLayer;
+    this.#dataLayer = '';
+    await this.#skipPad(padAt(this.#src.position - this.#start, this.#dataAlign), layer, 'data padding', this.#dataRecord);
+  }
+
+  /** Skips `pad` bytes of padding (data or name) that must be present. */
+  async #skipPad(pad: number, layer: string, what: string, record: number): Promise<void> {
+    if (pad === 0) return;
+    const src = this.#src;
+    if (src.buffered < pad && (await src.fill(pad)) < pad) throw truncated(layer, what, src.position + pad, record, src);
+    src.drop(pad);
+  }
+
+  /** Reads exactly `n` bytes (n <= maxMeta, checked by the caller) as a fresh buffer. */
+  async #readWhole(n: number, layer: string, what: string, record: number): Promise<Buffer> {
+    const src = this.#src;
+    if (src.buffered < n) await src.fill(n);
+    if (src.buffered < n) throw truncated(layer, what, src.position + n, record, src);
+    return Buffer.from(src.take(n));
+  }
+
+  /** A record body kept in memory (ACL text, symlink target): refused past the meta limit first. */
+  async #readMetaBody(n: number, layer: string, what: string, record: number, path: Buffer, hint: string): Promise<Buffer> {
+    if (n > this.#maxMeta) {
+      throw formatError('LIMIT_META_SIZE', layer, `${what} of ${n} bytes for '${escapePath(path)}' exceeds the limit of ${this.#maxMeta} bytes`, record, hint, { path });
+    }
+    return this.#readWhole(n, layer, what, record);
+  }
+
+  /** A Solaris extended-attribute record or ACL record: consumed, counted, never emitted (formats.md §3.6). */
+  async #metaRecord(v: CpioVariant, layer: string, record: number, path: Buffer): Promise<void> {
+    const src = this.#src;
+    const size = this.#hdr.filesize;
+    if ((this.#hdr.mode & S_IFMT) === XATTR_CPIO_MODE) {
+      // Solaris `cpio -@` attribute header or attribute data: not part of the tree.
+      countMeta(this.#stats, 'solaris-xattr');
+      this.#pendingAcl = undefined; // an ACL just before belonged to the attribute
+      await src.skip(size, layer, 'extended attribute record');
+    } else {
+      const body = await this.#readMetaBody(size, layer, 'ACL record', record, path, 'raise maxMetaSize if it is genuine');
+      this.#pendingAcl = solarisAclText(body);
+      countMeta(this.#stats, 'solaris-acl');
+    }
+    await this.#skipPad(padAt(src.position - this.#start, ALIGN[v]), layer, 'data padding', record);
+  }
+
+  /**
+   * The entry of a record whose header and name were consumed. Hot path: synchronous for
+   * everything but a symlink (its target is read) and a Solaris sparse file (its map is read).
+   */
+  #entry(v: CpioVariant, layer: string, record: number, path: Buffer): Entry | Promise<Entry> {
+    const hdr = this.#hdr;
     const mode = hdr.mode;
     const fmt = mode & S_IFMT;
-    const size = hdr.filesize;
-    if (fmt === XATTR_CPIO_MODE) {
-      // Solaris `cpio -@` attribute header or attribute data: not part of the tree.
-      countMeta(stats, 'solaris-xattr');
-      pendingAcl = undefined; // an ACL just before belonged to the attribute
-      await src.skip(size, layer, 'extended attribute record');
-      const p = skipPad(padAt(src.position - start, align), layer, 'data padding', record);
-      if (p) await p;
-      continue;
-    }
-    if (mode === SECMODE) {
-      const body = await readMetaBody(size, layer, 'ACL record', record, path, 'raise maxMetaSize if it is genuine');
-      pendingAcl = solarisAclText(body);
-      countMeta(stats, 'solaris-acl');
-      const p = skipPad(padAt(src.position - start, align), layer, 'data padding', record);
-      if (p) await p;
-      continue;
-    }
-
-    // ---- ENTRY ------------------------------------------------------------------------------
     // Type bits 0: a regular file, as V6-era modes and afio's header test have it, and as
     // libarchive's disk writer treats it.
-    let type: EntryType | null = fmt === 0 ? 'file' : typeFromMode(mode);
+    const type: EntryType | null = fmt === 0 ? 'file' : typeFromMode(mode);
     if (type === null) {
       throw formatError(
         'FORMAT_CORRUPT',
@@ -369,111 +432,108 @@ async function* readCpio(
         { path },
       );
     }
-
-    let linkTarget: Buffer | null = null;
-    let body: AsyncIterable<Buffer> = EMPTY_BODY;
-    let sparseCursor: BodyCursor | null = null;
-    let entrySize = size;
-    const extra: EntryExtra = { variant: v };
-
-    if (type === 'symlink') {
-      const target = await readMetaBody(size, layer, 'symlink target', record, path, 'the archive is corrupt');
-      // C readers (GNU cpio, libarchive) stop a target at its first NUL; so do we.
-      const nul = target.indexOf(0);
-      linkTarget = nul < 0 ? target : target.subarray(0, nul);
-      // The target is in linkTarget; the body is empty, so size is 0 (as tar reports it).
-      entrySize = 0;
-    } else if (
-      fmt === S_IFREG &&
-      (mode & HIGH_ORD_MASK) === C_ISSPARSE &&
-      (v === 'odc' || v === 'newc') &&
-      size > MIN_HOLES_HDRSIZE
-    ) {
-      // Solaris sparse file (illumos cpio gethdr: odc and newc ("ASC") headers only).
-      const prefix = parseHolesPrefix(
-        await readWhole(MIN_HOLES_HDRSIZE, layer, 'sparse map', record),
-        size,
-      );
-      if (prefix === null) {
-        throw formatError(
-          'FORMAT_CORRUPT',
-          layer,
-          `invalid sparse file information for '${escapePath(path)}'`,
-          record,
-          'the archive is corrupt',
-          { path },
-        );
-      }
-      if (prefix.holesSize > maxMeta) {
-        throw formatError(
-          'LIMIT_META_SIZE',
-          layer,
-          `sparse map of ${prefix.holesSize} bytes for '${escapePath(path)}' exceeds the limit of ${maxMeta} bytes`,
-          record,
-          'raise maxMetaSize if it is genuine',
-          { path },
-        );
-      }
-      const dataSize = size - prefix.holesSize;
-      const text = await readWhole(prefix.holesSize - MIN_HOLES_HDRSIZE, layer, 'sparse map', record);
-      const runs = parseHolesRuns(text, prefix, dataSize);
-      if (runs === null) {
-        throw formatError(
-          'FORMAT_CORRUPT',
-          layer,
-          `invalid sparse file information for '${escapePath(path)}'`,
-          record,
-          'the archive is corrupt',
-          { path },
-        );
-      }
-      extra.sparseMap = runs;
-      entrySize = prefix.origSize;
-      sparseCursor = new BodyCursor(src, dataSize, layer);
-      const data = sparseCursor.iterable;
-      body = { [Symbol.asyncIterator]: () => expandSparse(data, runs, prefix.origSize, layer) };
+    if (type === 'symlink') return this.#symlink(v, layer, record, path);
+    if (fmt === S_IFREG && (mode & HIGH_ORD_MASK) === C_ISSPARSE && (v === 'odc' || v === 'newc') && hdr.filesize > MIN_HOLES_HDRSIZE) {
+      return this.#sparse(v, layer, record, path);
     }
+    const e = this.#build(v, layer, record, path, type, null, hdr.filesize);
+    const size = hdr.filesize;
+    if (size > 0) {
+      // Writers sum the data of regular files only (symlinks carry 0: formats.md §3.2).
+      let cursor: BodyCursor;
+      if (v === 'crc' && fmt === S_IFREG) {
+        this.#crcSum = 0;
+        this.#crcLeft = size;
+        this.#crcExpected = hdr.check;
+        this.#crcPath = path;
+        this.#crcOffset = record;
+        cursor = new BodyCursor(this.#src, size, layer, this.#onCrcData);
+      } else {
+        cursor = new BodyCursor(this.#src, size, layer);
+      }
+      this.#cursor = cursor;
+      e.body = cursor;
+    }
+    return e;
+  }
 
+  /** A symlink: its target is the record's data, read whole (size 0, empty body, as tar reports it). */
+  async #symlink(v: CpioVariant, layer: string, record: number, path: Buffer): Promise<Entry> {
+    const target = await this.#readMetaBody(this.#hdr.filesize, layer, 'symlink target', record, path, 'the archive is corrupt');
+    // C readers (GNU cpio, libarchive) stop a target at its first NUL; so do we.
+    const nul = target.indexOf(0);
+    return this.#build(v, layer, record, path, 'symlink', nul < 0 ? target : target.subarray(0, nul), 0);
+  }
+
+  /** A Solaris sparse file (illumos cpio gethdr: odc and newc ("ASC") headers only). */
+  async #sparse(v: CpioVariant, layer: string, record: number, path: Buffer): Promise<Entry> {
+    const size = this.#hdr.filesize;
+    const prefix = parseHolesPrefix(await this.#readWhole(MIN_HOLES_HDRSIZE, layer, 'sparse map', record), size);
+    if (prefix === null) {
+      throw formatError('FORMAT_CORRUPT', layer, `invalid sparse file information for '${escapePath(path)}'`, record, 'the archive is corrupt', { path });
+    }
+    if (prefix.holesSize > this.#maxMeta) {
+      throw formatError(
+        'LIMIT_META_SIZE',
+        layer,
+        `sparse map of ${prefix.holesSize} bytes for '${escapePath(path)}' exceeds the limit of ${this.#maxMeta} bytes`,
+        record,
+        'raise maxMetaSize if it is genuine',
+        { path },
+      );
+    }
+    const dataSize = size - prefix.holesSize;
+    const text = await this.#readWhole(prefix.holesSize - MIN_HOLES_HDRSIZE, layer, 'sparse map', record);
+    const runs = parseHolesRuns(text, prefix, dataSize);
+    if (runs === null) {
+      throw formatError('FORMAT_CORRUPT', layer, `invalid sparse file information for '${escapePath(path)}'`, record, 'the archive is corrupt', { path });
+    }
+    const e = this.#build(v, layer, record, path, 'file', null, prefix.origSize);
+    e.extra.sparseMap = runs;
+    const cursor = new BodyCursor(this.#src, dataSize, layer);
+    this.#sparseCursor = cursor;
+    const data = cursor.iterable;
+    e.body = { [Symbol.asyncIterator]: () => expandSparse(data, runs, prefix.origSize, layer) };
+    return e;
+  }
+
+  /**
+   * The Entry of the current header, hard links grouped (formats.md §3.5: by (dev, ino), for
+   * regular files with nlink > 1; the first member is a 'file', later ones 'hardlink' to its
+   * path), the pending ACL attached, an empty body (the caller sets it). Notes the data to skip
+   * after it. Hot path.
+   */
+  #build(v: CpioVariant, layer: string, record: number, path: Buffer, type: EntryType, linkTarget: Buffer | null, size: number): Entry {
+    const hdr = this.#hdr;
     if (type === 'file' && hdr.nlink > 1) {
       const key = `${hdr.devMajor},${hdr.devMinor},${hdr.ino}`;
-      const group = links.get(key);
+      const group = this.#links.get(key);
       if (group === undefined) {
-        links.set(key, { path, remaining: hdr.nlink - 1 });
+        this.#links.set(key, { path, remaining: hdr.nlink - 1 });
       } else {
         type = 'hardlink';
         linkTarget = group.path;
-        if (--group.remaining <= 0) links.delete(key);
+        if (--group.remaining <= 0) this.#links.delete(key);
       }
     }
-
-    let lazy: LazyBody | null = null;
-    if (sparseCursor === null && size > 0 && type !== 'symlink') {
-      // Writers sum the data of regular files only (symlinks carry 0: formats.md §3.2).
-      if (v === 'crc' && fmt === S_IFREG) {
-        crcSum = 0;
-        crcLeft = size;
-        crcExpected = hdr.check;
-        crcPath = path;
-        crcOffset = record;
-        lazy = new LazyBody(src, size, layer, onCrcData);
-      } else {
-        lazy = new LazyBody(src, size, layer, undefined);
-      }
-      body = lazy;
+    const extra: EntryExtra = { variant: v };
+    if (this.#pendingAcl !== undefined) {
+      extra.acl = this.#pendingAcl;
+      this.#pendingAcl = undefined;
     }
-
     const isDevice = type === 'char-device' || type === 'block-device';
-    if (pendingAcl !== undefined) {
-      extra.acl = pendingAcl;
-      pendingAcl = undefined;
-    }
-    const entry: Entry = {
+    this.#dataLayer = layer;
+    this.#dataAlign = ALIGN[v];
+    this.#dataRecord = record;
+    this.#stats.entries++;
+    this.#stats.bytesRead = this.#src.position - this.#start;
+    return {
       path,
       type,
-      mode: mode & 0o7777,
+      mode: hdr.mode & 0o7777,
       uid: hdr.uid,
       gid: hdr.gid,
-      size: entrySize,
+      size,
       mtime: hdr.mtime,
       linkTarget,
       devMajor: isDevice ? hdr.rdevMajor : 0,
@@ -482,80 +542,15 @@ async function* readCpio(
       ino: hdr.ino,
       offset: record,
       extra,
-      body,
+      body: EMPTY_BODY,
     };
-    stats.entries++;
-    stats.bytesRead = src.position - start;
-    yield entry;
-
-    // ---- DATA -------------------------------------------------------------------------------
-    if (sparseCursor !== null) await sparseCursor.finish();
-    if (lazy !== null) {
-      const p = lazy.finish();
-      if (p) await p;
-    }
-    if (crcError !== null) throw crcError;
-    const pad = padAt(src.position - start, align);
-    if (pad !== 0) {
-      const p = skipPad(pad, layer, 'data padding', record);
-      if (p) await p;
-    }
   }
 }
 
-/**
- * The body of one entry: a BodyCursor, created only when the consumer iterates the body.
- *
- * Hot path: most bodies of a listing or a filtered extraction are never looked at. For those
- * the reader skips the data itself when it is buffered (feeding the crc sum), saving the
- * cursor, its iterable and two promises per record. Once the next entry was requested the body
- * is stale: iterating it then goes through an empty, finished BodyCursor, which throws
- * ENTRY_BODY_STALE exactly as every other body does.
- */
-class LazyBody implements AsyncIterable<Buffer> {
-  #cursor: BodyCursor | null = null;
-  #stale = false;
-  readonly #src: ByteSource;
-  readonly #size: number;
-  readonly #layer: string;
-  readonly #onData: ((chunk: Buffer) => void) | undefined;
-
-  constructor(src: ByteSource, size: number, layer: string, onData: ((chunk: Buffer) => void) | undefined) {
-    this.#src = src;
-    this.#size = size;
-    this.#layer = layer;
-    this.#onData = onData;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    if (this.#cursor === null) {
-      this.#cursor = new BodyCursor(this.#src, this.#stale ? 0 : this.#size, this.#layer, this.#onData);
-      if (this.#stale) void this.#cursor.finish();
-    }
-    return this.#cursor.iterable[Symbol.asyncIterator]();
-  }
-
-  /**
-   * Called when the next entry is requested: skips whatever the consumer did not read.
-   * Synchronous (returns undefined) when the body was never opened and is fully buffered.
-   */
-  finish(): Promise<void> | undefined {
-    if (this.#cursor !== null) return this.#cursor.finish();
-    this.#stale = true;
-    const src = this.#src;
-    if (src.buffered < this.#size) {
-      this.#cursor = new BodyCursor(src, this.#size, this.#layer, this.#onData);
-      return this.#cursor.finish();
-    }
-    let left = this.#size;
-    const onData = this.#onData;
-    while (left > 0) {
-      const c = src.takeChunk(left)!;
-      left -= c.length;
-      if (onData !== undefined) onData(c);
-    }
-    return undefined;
-  }
+/** True when the name at `hs` (10 bytes long) is `TRAILER!!!`. */
+function isTrailer(h: Buffer, hs: number): boolean {
+  for (let i = 0; i < 10; i++) if (h[hs + i] !== TRAILER[i]) return false;
+  return true;
 }
 
 function hex32(x: number): string {

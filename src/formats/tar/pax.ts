@@ -30,6 +30,43 @@ const NL = 0x0a;
 const SP = 0x20;
 const EQ = 0x3d;
 
+/** Where the record scanned last lies in the body (a scratch object, reused). */
+interface RecordSpan {
+  keyStart: number;
+  keyEnd: number;
+  end: number;
+}
+
+/**
+ * Scans the record at `i`: true with `span` filled when it is well formed; false when it is
+ * malformed (bad length, running past the body, missing `=` or trailing newline).
+ */
+function scanRecord(body: Buffer, i: number, span: RecordSpan): boolean {
+  const n = body.length;
+  let len = 0;
+  let j = i;
+  while (j < n) {
+    const c = body[j]!;
+    if (c < 0x30 || c > 0x39) break;
+    len = len * 10 + (c - 0x30);
+    if (len > n) return false;
+    j++;
+  }
+  if (j === i || j >= n || body[j] !== SP) return false;
+  const end = i + len;
+  // The record must hold at least the space, "=" and the newline after the length digits.
+  if (end > n || end < j + 3 || body[end - 1] !== NL) return false;
+  let k = j + 1;
+  while (k < end - 1 && body[k] !== EQ) k++;
+  if (k >= end - 1) return false;
+  span.keyStart = j + 1;
+  span.keyEnd = k;
+  span.end = end;
+  return true;
+}
+
+const SPAN: RecordSpan = { keyStart: 0, keyEnd: 0, end: 0 };
+
 /**
  * Splits a pax body into records. Parsing stops at the first malformed record (bad length,
  * record running past the body, missing `=` or trailing newline) and reports where; NUL bytes
@@ -37,30 +74,57 @@ const EQ = 0x3d;
  */
 export function parsePaxRecords(body: Buffer): PaxParseResult {
   const records: PaxRecord[] = [];
-  const n = body.length;
   let i = 0;
-  while (i < n) {
+  while (i < body.length) {
     if (body[i] === 0) break;
-    let len = 0;
-    let j = i;
-    while (j < n) {
-      const c = body[j]!;
-      if (c < 0x30 || c > 0x39) break;
-      len = len * 10 + (c - 0x30);
-      if (len > n) return { records, malformedAt: i };
-      j++;
-    }
-    if (j === i || j >= n || body[j] !== SP) return { records, malformedAt: i };
-    const end = i + len;
-    // The record must hold at least the space, "=" and the newline after the length digits.
-    if (end > n || end < j + 3 || body[end - 1] !== NL) return { records, malformedAt: i };
-    let k = j + 1;
-    while (k < end - 1 && body[k] !== EQ) k++;
-    if (k >= end - 1) return { records, malformedAt: i };
-    records.push({ key: body.toString('utf8', j + 1, k), value: body.subarray(k + 1, end - 1) });
-    i = end;
+    if (!scanRecord(body, i, SPAN)) return { records, malformedAt: i };
+    records.push({ key: paxKey(body, SPAN.keyStart, SPAN.keyEnd), value: body.subarray(SPAN.keyEnd + 1, SPAN.end - 1) });
+    i = SPAN.end;
   }
   return { records, malformedAt: -1 };
+}
+
+/** Sets `out[key]`, a key named `__proto__` as an own property (not the object's prototype). */
+function setRecord(out: Record<string, Buffer>, key: string, value: Buffer): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
+/**
+ * Parses a pax body straight into `into` (keyword → raw value; a later record with the same
+ * keyword wins, as when records are applied in order), with parsePaxRecords' rules. Returns
+ * the offset of the first malformed record, or -1. Hot path: the one `x` header before most
+ * members of a pax archive, with no record objects in between.
+ */
+export function parsePaxInto(body: Buffer, into: Record<string, Buffer>): number {
+  let i = 0;
+  while (i < body.length) {
+    if (body[i] === 0) break;
+    if (!scanRecord(body, i, SPAN)) return i;
+    setRecord(into, paxKey(body, SPAN.keyStart, SPAN.keyEnd), body.subarray(SPAN.keyEnd + 1, SPAN.end - 1));
+    i = SPAN.end;
+  }
+  return -1;
+}
+
+/**
+ * Keywords on nearly every member of a pax archive (bsdtar, GNU tar, star), returned as these
+ * constants: no UTF-8 decoding and no fresh string to hash when `extra.pax` is built. ASCII, so
+ * byte-identical to what decoding would give. Hot path.
+ */
+const COMMON_KEYS = ['mtime', 'atime', 'ctime', 'path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'hdrcharset', 'SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink', 'LIBARCHIVE.creationtime'];
+const COMMON_KEY_BYTES = COMMON_KEYS.map((k) => Buffer.from(k, 'latin1'));
+
+function paxKey(body: Buffer, start: number, end: number): string {
+  const len = end - start;
+  for (let i = 0; i < COMMON_KEY_BYTES.length; i++) {
+    const kb = COMMON_KEY_BYTES[i]!;
+    if (kb.length !== len) continue;
+    let j = 0;
+    while (j < len && body[start + j] === kb[j]) j++;
+    if (j === len) return COMMON_KEYS[i]!;
+  }
+  return body.toString('utf8', start, end);
 }
 
 /**
@@ -163,6 +227,8 @@ export interface PaxFields {
   /** True when a GNU 0.0 `GNU.sparse.offset` record was seen (the map is the record sequence). */
   sparseOffsets: boolean;
 }
+
+const EMPTY_FIELDS: Readonly<PaxFields> = Object.freeze(emptyFields());
 
 function emptyFields(): PaxFields {
   return {
@@ -269,19 +335,32 @@ function applyRecord(f: PaxFields, key: string, value: Buffer, local: boolean): 
   }
 }
 
-/** Folds the global records, then the entry's local ones, into the fields the reader applies. */
-export function collectPaxFields(globals: PaxGlobals, locals: readonly PaxRecord[] | null): PaxFields {
-  const f = emptyFields();
-  for (const [k, v] of globals.map) applyRecord(f, k, v, false);
-  if (locals) for (const r of locals) applyRecord(f, r.key, r.value, true);
+/**
+ * Folds the global records, then the entry's local ones (keyword → value, as parsePaxInto
+ * builds them), into `f`, every field reset first. Hot path: `f` is one scratch object per
+ * reader, not an allocation per entry.
+ */
+export function collectPaxFields(f: PaxFields, globals: PaxGlobals, local: Readonly<Record<string, Buffer>> | null): PaxFields {
+  Object.assign(f, EMPTY_FIELDS);
+  if (globals.size > 0) for (const [k, v] of globals.map) applyRecord(f, k, v, false);
+  if (local !== null) for (const k of Object.keys(local)) applyRecord(f, k, local[k]!, true);
   return f;
 }
 
-/** The records that applied to an entry, raw (globals first, locals overriding), for `extra.pax`. */
-export function paxExtra(globals: PaxGlobals, locals: readonly PaxRecord[] | null): Record<string, Buffer> {
+/** A fresh fields object (every keyword absent), for collectPaxFields. */
+export function newPaxFields(): PaxFields {
+  return emptyFields();
+}
+
+/**
+ * The records that applied to an entry, raw (globals first, locals overriding), for
+ * `extra.pax`. Without globals the local object itself is handed out (it is the entry's own).
+ */
+export function paxExtra(globals: PaxGlobals, local: Record<string, Buffer> | null): Record<string, Buffer> {
+  if (globals.size === 0 && local !== null) return local;
   const out: Record<string, Buffer> = {};
-  for (const [k, v] of globals.map) out[k] = v;
-  if (locals) for (const r of locals) out[r.key] = r.value;
+  for (const [k, v] of globals.map) setRecord(out, k, v);
+  if (local !== null) for (const k of Object.keys(local)) setRecord(out, k, local[k]!);
   return out;
 }
 
