@@ -35,9 +35,15 @@
  *                         bodies streamed with awaited writev. Symlinks: DEFERRED (recorded
  *                         only). Hard links: the target must be a regular file this run created;
  *                         a body is written into it (O_TRUNC, after any in-flight write to it),
- *                         then link(). FIFOs: make-fifo.ts. Devices and sockets: never created.
- *             A per-path map of in-flight writes makes a later entry on the same path, or a hard
- *             link to it, wait for the earlier write.
+ *                         then link(); in an empty destination both are queued for the writer
+ *                         thread behind the target's creation, skipped by the worker if that
+ *                         creation found the name taken. FIFOs: make-fifo.ts. Devices and
+ *                         sockets: never created.
+ *             A later entry on the same path, or a hard link to it (outside that queued case),
+ *             waits for the earlier write: a file queued for the writer thread is its table node
+ *             (a SmallFileJob) until the worker answered; thread-pool writes and queued links are
+ *             in a per-path map. Hot path: a small file, directory or symlink whose body is
+ *             buffered and whose parents are in the table is handled without a promise.
  *   FINAL     After every in-flight write settled: symlinks are created (each only when every
  *             parent component is a directory in the table, so none is made through another),
  *             verbatim targets, lchown, lutimes (best effort); then directory modes, owners and
