@@ -39,7 +39,8 @@ if (!archives.every((a) => existsSync(join(dir, a)))) {
   makeArchives(dir, undefined, archives); // only the archives measured (--files N sizes a new tree)
 }
 
-const out = join(destBase, 'out');
+// A private folder per run: two benches sharing --dest must not clean each other's output.
+const out = join(mkdtempSync(join(destBase, 'zonep2v-bench-')), 'out');
 const clean = () => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out);
@@ -120,7 +121,7 @@ for (const archive of archives) {
   row.installRatio = +(row.tools['zp-install'].seconds / Math.min(...refs)).toFixed(2);
   rows.push(row);
 }
-rmSync(out, { recursive: true, force: true });
+rmSync(dirname(out), { recursive: true, force: true });
 
 const pad = (s, n) => String(s).padEnd(n);
 console.log(`zonep2v extract vs bsdtar -xpf / GNU tar -xpf / cpio -idm, best of ${runs}, into ${destBase}, ${new Date().toISOString()}`);
