@@ -93,7 +93,7 @@ const FS_CALLS = new Set([
 /** strace -c -f totals: { total, fs, byCall } for one run. */
 function syscalls(cmd) {
   clean();
-  const log = join(destBase, 'strace.txt');
+  const log = join(dirname(out), 'strace.txt');
   const r = spawnSync('strace', ['-c', '-f', '-o', log, 'bash', '-c', cmd], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`strace ${cmd} failed: ${r.stderr}`);
   const byCall = {};
